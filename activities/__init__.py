@@ -1,0 +1,1 @@
+"""Temporal activities: all I/O of a case lives here."""

@@ -1,0 +1,40 @@
+"""The case's one side-effect activity: project events and queue notifications."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from logs import case_logger
+from models.publication import PUBLISH_CASE_CHANGES, CaseChanges
+from store.projection import write_changes
+
+
+class CasePublisher:
+    """Holds the worker's engine; one instance serves every case."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn(name=PUBLISH_CASE_CHANGES)
+    def publish_case_changes(self, changes: CaseChanges) -> None:
+        log = case_logger(changes.summary.case_id).bind(
+            attempt=activity.info().attempt
+        )
+        write_changes(self._engine, changes)
+        for event in changes.events:
+            log.info(
+                "event projected",
+                seq=event.seq,
+                kind=event.kind,
+                level=event.level,
+                department=event.department,
+            )
+        for note in changes.notifications:
+            # The outbox row is the durable record; a delivery channel reads it.
+            log.info(
+                "department notified",
+                department=note.department,
+                kind=note.kind,
+                key=note.key,
+            )

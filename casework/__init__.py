@@ -1,0 +1,1 @@
+"""The client side of cases: raise, act, read. Shared by the CLI and the API."""

@@ -1,0 +1,129 @@
+"""Raise a whistle, act on a case and read it, through Temporal."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.case import (
+    Action,
+    ActionResult,
+    CaseState,
+    Confirm,
+    DecideExtension,
+    Escalate,
+    HoldJointMeeting,
+    RaiseWhistle,
+    Reopen,
+    ReportIn,
+    RequestExtension,
+    SignOff,
+    Withdraw,
+)
+from models.text_rules import RuleViolation, check_text
+from workflows import rules
+from workflows.case import WhistleCase
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class ActionRejected(RuntimeError):
+    """The case refused the action; the message names the rule."""
+
+
+UPDATES: dict[type[Action], Any] = {
+    ReportIn: WhistleCase.report_in,
+    SignOff: WhistleCase.sign_off,
+    RequestExtension: WhistleCase.request_extension,
+    DecideExtension: WhistleCase.decide_extension,
+    HoldJointMeeting: WhistleCase.hold_joint_meeting,
+    Escalate: WhistleCase.escalate,
+    Confirm: WhistleCase.confirm,
+    Reopen: WhistleCase.reopen,
+    Withdraw: WhistleCase.withdraw,
+}
+
+
+def new_case_id(now: datetime | None = None) -> str:
+    moment = now or datetime.now(UTC)
+    return f"case-{moment:%Y%m%d}-{uuid.uuid4().hex[:10]}"
+
+
+def new_action_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def raise_whistle(
+    client: Client, request: RaiseWhistle, *, task_queue: str, case_id: str | None = None
+) -> str:
+    """Start the case; bad input raises RuleViolation and starts nothing."""
+    rules.check_raise(request)
+    case_id = case_id or new_case_id()
+    check_text(case_id, field="case_id", max_len=100, required=True)
+    await client.start_workflow(
+        WhistleCase.run,
+        request,
+        id=case_id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    return case_id
+
+
+def _handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(case_id)
+
+
+async def act(client: Client, case_id: str, action: Action) -> ActionResult:
+    """Deliver one action; the action id makes a second delivery harmless."""
+    update = UPDATES[type(action)]
+    try:
+        result: ActionResult = await _handle(client, case_id).execute_update(
+            update, action, id=action.action_id, result_type=ActionResult
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError):
+            raise ActionRejected(cause.message) from None
+        raise ActionRejected(str(cause or err)) from None
+    except RPCError as err:
+        raise _translate(case_id, err) from None
+    return result
+
+
+async def read_case(client: Client, case_id: str) -> CaseState:
+    try:
+        state: CaseState = await _handle(client, case_id).query(
+            WhistleCase.state, result_type=CaseState
+        )
+    except RPCError as err:
+        raise _translate(case_id, err) from None
+    return state
+
+
+def _translate(case_id: str, err: RPCError) -> Exception:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in err.message or "closed" in err.message:
+            return ActionRejected(f"case: {case_id} is closed; no more actions")
+        return CaseNotFound(f"case: no case {case_id!r}")
+    return err
+
+
+__all__ = [
+    "ActionRejected",
+    "CaseNotFound",
+    "RuleViolation",
+    "act",
+    "new_action_id",
+    "new_case_id",
+    "raise_whistle",
+    "read_case",
+]

@@ -1,0 +1,250 @@
+"""A case's input, actions, events and state: what the workflow holds and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from models.policy import Policy
+
+
+class CaseStatus(str, Enum):
+    AWAITING_REPORT_IN = "awaiting_report_in"
+    IN_PROGRESS = "in_progress"
+    JOINT_MEETING = "joint_meeting"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+
+
+class Outcome(str, Enum):
+    RESOLVED = "resolved"
+    UNRESOLVED = "unresolved"  # persuasion or enforcement failed: one whistle up
+    NOT_OURS = "not-ours"  # 退单: the department leaves the case
+
+
+class EventKind(str, Enum):
+    RAISED = "raised"
+    DISPATCHED = "dispatched"
+    REMINDED = "reminded"  # 催办
+    REPORTED_IN = "reported_in"  # 报到
+    REPORT_IN_MISSED = "report_in_missed"
+    SIGNED_OFF = "signed_off"
+    RETURNED = "returned"  # 退单
+    LEAD_CHANGED = "lead_changed"
+    RESOLVE_MISSED = "resolve_missed"
+    ESCALATED = "escalated"
+    EXTENSION_REQUESTED = "extension_requested"  # 延期
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REFUSED = "extension_refused"
+    JOINT_MEETING_HELD = "joint_meeting_held"  # 联席会议
+    JOINT_MEETING_OVERDUE = "joint_meeting_overdue"
+    JOINT_MEETING_RECONVENED = "joint_meeting_reconvened"
+    SUPERVISED = "supervised"  # 督办: overdue at the highest whistle
+    RESOLVED = "resolved"
+    CONFIRMED = "confirmed"
+    REOPENED = "reopened"  # 重办
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+BRANCH = "branch"
+SYSTEM = "system"
+
+
+# --- input -----------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class RaiseWhistle:
+    """A compound party branch blows a whistle."""
+
+    compound: str
+    level: int
+    category: str
+    title: str
+    description: str = ""
+    location: str = ""
+    raised_by: str = BRANCH
+    departments: list[str] = field(default_factory=list)
+    """Named departments; empty means routed from the category by the policy."""
+    policy: Policy
+
+
+# --- actions (workflow updates) --------------------------------------------
+
+
+@dataclass(kw_only=True)
+class Action:
+    action_id: str
+    """Client-chosen id: a second delivery of the same action is recorded once."""
+    actor: str = ""
+
+
+@dataclass(kw_only=True)
+class ReportIn(Action):
+    department: str
+
+
+@dataclass(kw_only=True)
+class SignOff(Action):
+    department: str
+    outcome: str
+    reason: str = ""
+    """For not-ours: a reason code of the policy. Otherwise free text."""
+    note: str = ""
+
+
+@dataclass(kw_only=True)
+class RequestExtension(Action):
+    department: str
+    seconds: int
+    reason: str
+
+
+@dataclass(kw_only=True)
+class DecideExtension(Action):
+    department: str
+    approve: bool
+    reason: str = ""
+
+
+@dataclass(kw_only=True)
+class HoldJointMeeting(Action):
+    lead: str
+    attendees: list[str] = field(default_factory=list)
+    """Empty means every department on the case."""
+    decision: str = ""
+    tasks: dict[str, str] = field(default_factory=dict)
+    deadline_seconds: int | None = None
+    """Time the plan gives; None means the joint whistle's resolve time."""
+
+
+@dataclass(kw_only=True)
+class Escalate(Action):
+    reason: str
+
+
+@dataclass(kw_only=True)
+class Confirm(Action):
+    satisfaction: int
+    note: str = ""
+
+
+@dataclass(kw_only=True)
+class Reopen(Action):
+    reason: str
+
+
+@dataclass(kw_only=True)
+class Withdraw(Action):
+    reason: str
+
+
+# --- state -----------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class CaseEvent:
+    seq: int
+    kind: str
+    at: datetime
+    actor: str
+    level: str
+    department: str | None = None
+    from_level: str | None = None
+    to_level: str | None = None
+    reason: str | None = None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Assignment:
+    """One department on the case, at the current whistle."""
+
+    department: str
+    dispatched_at: datetime
+    reported_in_at: datetime | None = None
+    outcome: str | None = None
+    outcome_at: datetime | None = None
+    in_plan: bool = False
+    """At the joint task force: named in the joint meeting's plan (会签 needed)."""
+    task: str = ""
+    missed_deadlines: int = 0
+    pending_extension_seconds: int = 0
+    pending_extension_reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.outcome != Outcome.NOT_OURS.value
+
+
+@dataclass(kw_only=True)
+class Deadlines:
+    report_in: datetime | None = None
+    joint_meeting: datetime | None = None
+    resolve: datetime | None = None
+    confirmation: datetime | None = None
+
+
+@dataclass(kw_only=True)
+class JointMeeting:
+    held_at: datetime
+    convened_by: str
+    attendees: list[str]
+    decision: str
+    lead: str
+    tasks: dict[str, str]
+    deadline: datetime
+
+
+@dataclass(kw_only=True)
+class CaseState:
+    case_id: str
+    compound: str
+    category: str
+    title: str
+    description: str
+    location: str
+    raised_by: str
+    raised_at: datetime
+    level: str
+    status: str
+    lead: str | None
+    departments: list[Assignment]
+    deadlines: Deadlines
+    policy: Policy
+    events: list[CaseEvent] = field(default_factory=list)
+    meeting: JointMeeting | None = None
+    returns: int = 0
+    redos: int = 0
+    extension_granted_seconds: int = 0
+    """Granted at the current whistle; the policy caps it per whistle."""
+    satisfaction: int | None = None
+    closing: str | None = None
+    """How the case ended: confirmed, not_confirmed or withdrawn."""
+    window_started_at: datetime | None = None
+    """Start of the current report-in / resolve window, for reminders."""
+    report_in_reminded: bool = False
+    resolve_reminded: bool = False
+    action_ids: list[str] = field(default_factory=list)
+
+    def assignment(self, department: str) -> Assignment | None:
+        for item in self.departments:
+            if item.department == department:
+                return item
+        return None
+
+
+@dataclass(kw_only=True)
+class ActionResult:
+    case_id: str
+    level: str
+    status: str
+    events: list[CaseEvent]
+    duplicate: bool = False

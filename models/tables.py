@@ -1,0 +1,85 @@
+"""SQL tables (sqlmodel): the projection of cases, their events, the
+notification outbox and the policies put in force. Never imported by workflows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _when(nullable: bool = True) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class CaseRecord(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_level", "status", "level"),)
+
+    case_id: str = Field(primary_key=True, max_length=100)
+    compound: str = Field(index=True, max_length=200)
+    category: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    level: str = Field(max_length=20)
+    status: str = Field(max_length=30)
+    lead: str | None = Field(default=None, max_length=64)
+    departments: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Comma-separated department codes."""
+    raised_by: str = Field(max_length=200)
+    raised_at: datetime = Field(sa_column=_when(False))
+    updated_at: datetime = Field(sa_column=_when(False))
+    report_in_deadline: datetime | None = Field(default=None, sa_column=_when())
+    resolve_deadline: datetime | None = Field(default=None, sa_column=_when())
+    confirmation_deadline: datetime | None = Field(default=None, sa_column=_when())
+    satisfaction: int | None = None
+    closing: str | None = Field(default=None, max_length=30)
+    returns: int = 0
+    redos: int = 0
+    policy_version: str = Field(max_length=40)
+    last_seq: int = 0
+
+
+class CaseEventRecord(SQLModel, table=True):
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=100)
+    seq: int
+    kind: str = Field(max_length=40)
+    at: datetime = Field(sa_column=_when(False))
+    actor: str = Field(max_length=200)
+    level: str = Field(max_length=20)
+    department: str | None = Field(default=None, max_length=64)
+    from_level: str | None = Field(default=None, max_length=20)
+    to_level: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    """JSON object of strings."""
+
+
+class NotificationRecord(SQLModel, table=True):
+    """The outbox: a delivery channel (SMS, WeCom, hotline system) reads from here."""
+
+    __tablename__ = "notifications"
+
+    key: str = Field(primary_key=True, max_length=300)
+    case_id: str = Field(index=True, max_length=100)
+    department: str = Field(index=True, max_length=64)
+    level: str = Field(max_length=20)
+    kind: str = Field(max_length=30)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=_when(False))
+    delivered_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class PolicyRecord(SQLModel, table=True):
+    """Every policy ever put in force, kept so any case's rules can be read later."""
+
+    __tablename__ = "policies"
+
+    version: str = Field(primary_key=True, max_length=40)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=500)
+    activated_at: datetime = Field(sa_column=_when(False))

@@ -1,0 +1,1 @@
+"""Reading, merging and checking the policy file."""

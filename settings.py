@@ -1,0 +1,45 @@
+"""Settings from the environment (WHISTLE_*), shared by every command.
+
+The defaults match ``whistle dev``: a local dev server on 127.0.0.1:7233 and a
+SQLite file in the data directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WHISTLE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".whistle")
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_api_key: str | None = None
+    task_queue: str = "whistle-cases"
+    database_url: str | None = None
+    """Any SQLAlchemy URL; unset means the SQLite file in the data directory."""
+    policy_file: Path | None = None
+    """Used only when the database holds no policy in force yet."""
+    retention_days: int = Field(default=3650, ge=1)
+    """How long the embedded server keeps closed cases' histories."""
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'whistle.db').expanduser()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

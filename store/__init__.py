@@ -1,0 +1,1 @@
+"""The SQL side: engine, projection writes and reads."""

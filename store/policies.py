@@ -1,0 +1,38 @@
+"""The policy in force, kept in SQL so every process (CLI, worker, API) agrees
+on it, and every version ever used stays readable for auditors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.policy import Policy
+from models.tables import PolicyRecord
+from policy.loader import policy_document, policy_from_document
+
+
+def activate_policy(engine: Engine, policy: Policy, *, source: str) -> None:
+    """Put ``policy`` in force; re-activating an older version brings it back."""
+    with Session(engine) as session:
+        record = session.get(PolicyRecord, policy.version)
+        if record is None:
+            record = PolicyRecord(
+                version=policy.version,
+                document=json.dumps(policy_document(policy), ensure_ascii=False, sort_keys=True),
+                source=source,
+                activated_at=datetime.now(UTC),
+            )
+        else:
+            record.activated_at = datetime.now(UTC)
+        session.add(record)
+        session.commit()
+
+
+def policy_in_force(engine: Engine) -> Policy | None:
+    with Session(engine) as session:
+        query = select(PolicyRecord).order_by(col(PolicyRecord.activated_at).desc()).limit(1)
+        record = session.exec(query).first()
+    return policy_from_document(json.loads(record.document)) if record else None

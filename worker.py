@@ -1,0 +1,75 @@
+"""Run a whistle worker: ``python worker.py`` (or ``whistle worker``).
+
+Connects to the Temporal cluster and the SQL database named by the settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.publish import CasePublisher
+from casework.connection import connect
+from logs import configure_logging
+from settings import Settings, get_settings
+from store.engine import make_engine
+from workflows.case import WhistleCase
+
+ACTIVITY_THREADS = 16
+
+
+def build_worker(
+    client: Client, engine: Engine, settings: Settings, executor: ThreadPoolExecutor
+) -> Worker:
+    publisher = CasePublisher(engine)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[WhistleCase],
+        activities=[publisher.publish_case_changes],
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set, then finish in-flight tasks and leave."""
+    log = structlog.get_logger("whistle.worker")
+    engine = make_engine(settings.sqlalchemy_url())
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(client, engine, settings, executor)
+        log.info(
+            "worker started",
+            address=settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            task_queue=settings.task_queue,
+        )
+        async with worker:
+            await stop.wait()
+        log.info("worker stopped")
+    engine.dispose()
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await run_worker(settings, stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

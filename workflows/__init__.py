@@ -1,0 +1,1 @@
+"""Temporal workflows: pure logic and state, no I/O."""

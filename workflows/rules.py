@@ -1,0 +1,295 @@
+"""The rules of a case, as pure checks.
+
+Update validators call these, so a broken rule rejects the action before
+anything is written to the history. Clients call ``check_raise`` before they
+start a case, because a workflow start cannot be validated by the workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from models.case import (
+    Action,
+    CaseState,
+    CaseStatus,
+    Confirm,
+    DecideExtension,
+    Escalate,
+    HoldJointMeeting,
+    Outcome,
+    RaiseWhistle,
+    Reopen,
+    ReportIn,
+    RequestExtension,
+    SignOff,
+    Withdraw,
+)
+from models.durations import format_duration
+from models.levels import WhistleLevel
+from models.policy import Policy
+from models.text_rules import (
+    LONG_MAX,
+    REASON_MAX,
+    SHORT_MAX,
+    TITLE_MAX,
+    RuleViolation,
+    check_text,
+)
+
+ACTION_ID_MAX = 100
+MAX_DEPARTMENTS = 30
+MAX_EXTENSION_SECONDS = 366 * 86400
+
+
+def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
+    """The whistle's level and its departments, or RuleViolation."""
+    try:
+        level = WhistleLevel.parse(request.level)
+    except ValueError as err:
+        raise RuleViolation(str(err)) from None
+    check_text(request.compound, field="compound", max_len=SHORT_MAX, required=True)
+    category = check_text(
+        request.category, field="category", max_len=SHORT_MAX, required=True
+    )
+    check_text(request.title, field="title", max_len=TITLE_MAX, required=True)
+    check_text(
+        request.description, field="description", max_len=LONG_MAX, multiline=True
+    )
+    check_text(request.location, field="location", max_len=SHORT_MAX)
+    check_text(request.raised_by, field="raised_by", max_len=SHORT_MAX)
+    departments = list(request.departments)
+    if departments:
+        _check_departments(departments, request.policy, field="departments")
+    else:
+        routed = request.policy.routing.get(category)
+        if not routed:
+            known = ", ".join(sorted(request.policy.routing))
+            raise RuleViolation(
+                f"category: {category!r} has no routing in policy "
+                f"{request.policy.version}; name the departments or use one of: {known}"
+            )
+        departments = list(routed)
+    return level, departments
+
+
+def _check_departments(departments: list[str], policy: Policy, *, field: str) -> None:
+    if len(departments) > MAX_DEPARTMENTS:
+        raise RuleViolation(f"{field}: at most {MAX_DEPARTMENTS} departments")
+    if len(set(departments)) != len(departments):
+        raise RuleViolation(f"{field}: a department is named twice")
+    for name in departments:
+        if name not in policy.departments:
+            known = ", ".join(sorted(policy.departments))
+            raise RuleViolation(
+                f"{field}: unknown department {name!r}; known: {known}"
+            )
+
+
+def _check_action(state: CaseState, action: Action) -> None:
+    check_text(action.action_id, field="action_id", max_len=ACTION_ID_MAX, required=True)
+    check_text(action.actor, field="actor", max_len=SHORT_MAX)
+    if not CaseStatus(state.status).is_open:
+        raise RuleViolation(f"case: {state.case_id} is {state.status}; no more actions")
+
+
+def _assigned(state: CaseState, department: str) -> None:
+    item = state.assignment(department)
+    if item is None:
+        raise RuleViolation(
+            f"department: {department!r} is not assigned to case {state.case_id}"
+        )
+    if not item.active:
+        raise RuleViolation(
+            f"department: {department!r} returned case {state.case_id} and has left it"
+        )
+
+
+def _level(state: CaseState) -> WhistleLevel:
+    return WhistleLevel.parse(state.level)
+
+
+def check_report_in(state: CaseState, action: ReportIn) -> None:
+    _check_action(state, action)
+    _assigned(state, action.department)
+    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+        raise RuleViolation("status: the case awaits the branch's confirmation")
+    item = state.assignment(action.department)
+    assert item is not None
+    if item.reported_in_at is not None:
+        raise RuleViolation(
+            f"department: {action.department!r} has already reported in "
+            f"at the {state.level} whistle"
+        )
+
+
+def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
+    _check_action(state, action)
+    _assigned(state, action.department)
+    outcomes = [o.value for o in Outcome]
+    if action.outcome not in outcomes:
+        raise RuleViolation(
+            f"outcome: must be one of {', '.join(outcomes)}; got {action.outcome!r}"
+        )
+    check_text(action.note, field="note", max_len=LONG_MAX, multiline=True)
+    item = state.assignment(action.department)
+    assert item is not None
+    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+        raise RuleViolation("status: the case awaits the branch's confirmation")
+    if item.outcome is not None:
+        raise RuleViolation(
+            f"department: {action.department!r} has already signed off "
+            f"({item.outcome}) at the {state.level} whistle"
+        )
+    if action.outcome == Outcome.NOT_OURS.value:
+        _check_return(state, action, now)
+        return
+    check_text(action.reason, field="reason", max_len=REASON_MAX)
+    if item.reported_in_at is None:
+        raise RuleViolation(
+            f"department: {action.department!r} must report in before signing off"
+        )
+    if _level(state) == WhistleLevel.JOINT:
+        if state.status == CaseStatus.JOINT_MEETING.value:
+            raise RuleViolation(
+                "status: the joint meeting has not agreed a plan yet; sign-offs follow the plan"
+            )
+        if not item.in_plan:
+            raise RuleViolation(
+                f"department: {action.department!r} is not in the joint meeting's plan"
+            )
+
+
+def _check_return(state: CaseState, action: SignOff, now: datetime) -> None:
+    policy = state.policy
+    if _level(state) == WhistleLevel.JOINT:
+        raise RuleViolation(
+            "outcome: not-ours is not accepted at the joint task force; "
+            "the joint meeting's plan binds its departments"
+        )
+    if action.reason not in policy.return_reasons:
+        codes = ", ".join(sorted(policy.return_reasons))
+        raise RuleViolation(
+            f"reason: a not-ours sign-off needs a reason code, one of: {codes}; "
+            f"got {action.reason!r}"
+        )
+    item = state.assignment(action.department)
+    assert item is not None
+    window = timedelta(seconds=policy.rules.return_window_seconds)
+    if now > item.dispatched_at + window:
+        raise RuleViolation(
+            f"outcome: a return is accepted within "
+            f"{format_duration(policy.rules.return_window_seconds)} of dispatch; "
+            f"{action.department!r} was dispatched at {item.dispatched_at.isoformat()}"
+        )
+
+
+def check_request_extension(state: CaseState, action: RequestExtension) -> None:
+    _check_action(state, action)
+    _assigned(state, action.department)
+    check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
+    if not 0 < action.seconds <= MAX_EXTENSION_SECONDS:
+        raise RuleViolation("by: must be longer than zero and at most 366d")
+    if state.status not in (
+        CaseStatus.AWAITING_REPORT_IN.value,
+        CaseStatus.IN_PROGRESS.value,
+    ):
+        raise RuleViolation(
+            f"status: an extension is asked while the case is being handled; it is {state.status}"
+        )
+    item = state.assignment(action.department)
+    assert item is not None
+    if item.reported_in_at is None:
+        raise RuleViolation(
+            f"department: {action.department!r} must report in before asking for more time"
+        )
+    if item.outcome is not None:
+        raise RuleViolation(f"department: {action.department!r} has already signed off")
+    if item.pending_extension_seconds:
+        raise RuleViolation(
+            f"department: {action.department!r} already has an extension request pending"
+        )
+    cap = state.policy.level(_level(state)).extension_cap_seconds
+    total = state.extension_granted_seconds + action.seconds
+    if total > cap:
+        raise RuleViolation(
+            f"by: the total extension at the {state.level} whistle would be "
+            f"{format_duration(total)}, over the policy's cap of {format_duration(cap)}"
+        )
+
+
+def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
+    _check_action(state, action)
+    check_text(action.reason, field="reason", max_len=REASON_MAX)
+    item = state.assignment(action.department)
+    if item is None or not item.pending_extension_seconds:
+        raise RuleViolation(
+            f"department: {action.department!r} has no extension request pending"
+        )
+    if not action.approve and not action.reason.strip():
+        raise RuleViolation("reason: a refusal needs a reason")
+
+
+def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
+    _check_action(state, action)
+    if _level(state) != WhistleLevel.JOINT:
+        raise RuleViolation(
+            f"level: a joint meeting is held at the joint task force; the case is at {state.level}"
+        )
+    if state.status != CaseStatus.JOINT_MEETING.value:
+        raise RuleViolation(f"status: the case is {state.status}, not awaiting a joint meeting")
+    check_text(action.decision, field="decision", max_len=LONG_MAX, multiline=True)
+    attendees = list(action.attendees) or [
+        item.department for item in state.departments
+    ]
+    _check_departments(attendees, state.policy, field="attendees")
+    if action.lead not in attendees:
+        raise RuleViolation(f"lead: {action.lead!r} must be among the attendees")
+    for department, task in action.tasks.items():
+        if department not in attendees:
+            raise RuleViolation(f"tasks: {department!r} is not among the attendees")
+        check_text(task, field=f"tasks.{department}", max_len=REASON_MAX)
+    if action.deadline_seconds is not None and not (
+        0 < action.deadline_seconds <= MAX_EXTENSION_SECONDS
+    ):
+        raise RuleViolation("deadline: must be longer than zero and at most 366d")
+
+
+def check_escalate(state: CaseState, action: Escalate) -> None:
+    _check_action(state, action)
+    check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
+    if _level(state) == WhistleLevel.JOINT:
+        raise RuleViolation("level: the case is at the joint task force, the highest whistle")
+    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+        raise RuleViolation(
+            "status: the case awaits confirmation; reopen it instead of escalating"
+        )
+
+
+def check_confirm(state: CaseState, action: Confirm) -> None:
+    _check_action(state, action)
+    if isinstance(action.satisfaction, bool) or not 1 <= action.satisfaction <= 5:
+        raise RuleViolation(
+            f"satisfaction: must be a whole number from 1 to 5; got {action.satisfaction!r}"
+        )
+    check_text(action.note, field="note", max_len=LONG_MAX, multiline=True)
+    _awaiting_confirmation(state)
+
+
+def check_reopen(state: CaseState, action: Reopen) -> None:
+    _check_action(state, action)
+    check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
+    _awaiting_confirmation(state)
+
+
+def check_withdraw(state: CaseState, action: Withdraw) -> None:
+    _check_action(state, action)
+    check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
+
+
+def _awaiting_confirmation(state: CaseState) -> None:
+    if state.status != CaseStatus.AWAITING_CONFIRMATION.value:
+        raise RuleViolation(
+            f"status: the case is {state.status}; only a resolved case awaiting "
+            "confirmation can be confirmed or reopened"
+        )
