@@ -18,9 +18,7 @@ class CasePublisher:
 
     @activity.defn(name=PUBLISH_CASE_CHANGES)
     def publish_case_changes(self, changes: CaseChanges) -> None:
-        log = case_logger(changes.summary.case_id).bind(
-            attempt=activity.info().attempt
-        )
+        log = case_logger(changes.summary.case_id).bind(attempt=activity.info().attempt)
         write_changes(self._engine, changes)
         for event in changes.events:
             log.info(

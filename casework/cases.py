@@ -101,9 +101,7 @@ async def act(client: Client, case_id: str, action: Action) -> ActionResult:
 
 async def read_case(client: Client, case_id: str) -> CaseState:
     try:
-        state: CaseState = await _handle(client, case_id).query(
-            WhistleCase.state, result_type=CaseState
-        )
+        state: CaseState = await _handle(client, case_id).query(WhistleCase.state)
     except RPCError as err:
         raise _translate(case_id, err) from None
     return state

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from models.policy import Policy
 
 
-class CaseStatus(str, Enum):
+class CaseStatus(StrEnum):
     AWAITING_REPORT_IN = "awaiting_report_in"
     IN_PROGRESS = "in_progress"
     JOINT_MEETING = "joint_meeting"
@@ -22,13 +22,13 @@ class CaseStatus(str, Enum):
         return self not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     RESOLVED = "resolved"
     UNRESOLVED = "unresolved"  # persuasion or enforcement failed: one whistle up
     NOT_OURS = "not-ours"  # 退单: the department leaves the case
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     RAISED = "raised"
     DISPATCHED = "dispatched"
     REMINDED = "reminded"  # 催办

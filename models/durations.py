@@ -13,9 +13,7 @@ def parse_duration(text: str, *, field: str) -> int:
     """Seconds in ``text``; raises ValueError naming ``field`` and the rule."""
     cleaned = str(text).strip().lower()
     if not _WHOLE.match(cleaned):
-        raise ValueError(
-            f"{field}: must be a duration such as 10s, 30m, 2h or 5d; got {text!r}"
-        )
+        raise ValueError(f"{field}: must be a duration such as 10s, 30m, 2h or 5d; got {text!r}")
     seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"{field}: must be longer than zero; got {text!r}")

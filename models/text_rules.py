@@ -34,9 +34,7 @@ def check_text(
     if required and not text:
         raise RuleViolation(f"{field}: must not be empty")
     if len(text) > max_len:
-        raise RuleViolation(
-            f"{field}: must be at most {max_len} characters; got {len(text)}"
-        )
+        raise RuleViolation(f"{field}: must be at most {max_len} characters; got {len(text)}")
     pattern = _CONTROL if multiline else _CONTROL_ONE_LINE
     if pattern.search(text):
         raise RuleViolation(f"{field}: must not contain control characters")

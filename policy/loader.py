@@ -90,7 +90,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _duration(value: Any, key: str) -> int:
     if not isinstance(value, str):
-        raise PolicyError(f"{key}: must be a duration string such as \"30m\"; got {value!r}")
+        raise PolicyError(f'{key}: must be a duration string such as "30m"; got {value!r}')
     try:
         return parse_duration(value, field=key)
     except ValueError as err:
@@ -119,10 +119,14 @@ def build_policy(data: dict[str, Any]) -> Policy:
         values = data["levels"][level.label]
         key = f"levels.{level.label}"
         remind_at = values.get("remind_at", 0.5)
-        if isinstance(remind_at, bool) or not isinstance(remind_at, int | float) or not (
-            0 < remind_at < 1
+        if (
+            isinstance(remind_at, bool)
+            or not isinstance(remind_at, int | float)
+            or not (0 < remind_at < 1)
         ):
-            raise PolicyError(f"{key}.remind_at: must be a fraction between 0 and 1; got {remind_at!r}")
+            raise PolicyError(
+                f"{key}.remind_at: must be a fraction between 0 and 1; got {remind_at!r}"
+            )
         rules = LevelRules(
             report_in_seconds=_duration(values.get("report_in"), f"{key}.report_in"),
             resolve_seconds=_duration(values.get("resolve"), f"{key}.resolve"),
@@ -154,12 +158,18 @@ def build_policy(data: dict[str, Any]) -> Policy:
 
     raw_rules = data.get("rules", {})
     returns_to_joint = raw_rules.get("returns_to_joint", 2)
-    if isinstance(returns_to_joint, bool) or not isinstance(returns_to_joint, int) or not (
-        1 <= returns_to_joint <= 20
+    if (
+        isinstance(returns_to_joint, bool)
+        or not isinstance(returns_to_joint, int)
+        or not (1 <= returns_to_joint <= 20)
     ):
-        raise PolicyError(f"rules.returns_to_joint: must be a whole number from 1 to 20; got {returns_to_joint!r}")
+        raise PolicyError(
+            f"rules.returns_to_joint: must be a whole number from 1 to 20; got {returns_to_joint!r}"
+        )
     case_rules = CaseRules(
-        return_window_seconds=_duration(raw_rules.get("return_window", "2d"), "rules.return_window"),
+        return_window_seconds=_duration(
+            raw_rules.get("return_window", "2d"), "rules.return_window"
+        ),
         returns_to_joint=returns_to_joint,
         confirmation_seconds=_duration(raw_rules.get("confirmation", "3d"), "rules.confirmation"),
     )
@@ -206,9 +216,7 @@ def policy_from_document(document: dict[str, Any]) -> Policy:
     """Rebuild a stored policy document; the version is checked against content."""
     policy = Policy(
         version=document["version"],
-        levels={
-            name: LevelRules(**values) for name, values in document["levels"].items()
-        },
+        levels={name: LevelRules(**values) for name, values in document["levels"].items()},
         departments=dict(document["departments"]),
         routing={k: list(v) for k, v in document["routing"].items()},
         return_reasons=dict(document["return_reasons"]),

@@ -13,9 +13,7 @@ from models.publication import CaseChanges
 from models.tables import CaseEventRecord, CaseRecord, NotificationRecord
 
 
-def _insert_ignoring_duplicates(
-    conn: Connection, table: Table, rows: list[dict[str, Any]]
-) -> None:
+def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = conn.dialect.name

@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         CaseStatus,
         Confirm,
-        DecideExtension,
         Deadlines,
+        DecideExtension,
         Escalate,
         EventKind,
         HoldJointMeeting,
@@ -89,9 +89,7 @@ class WhistleCase:
             level=level.label,
             status=CaseStatus.AWAITING_REPORT_IN.value,
             lead=None,
-            departments=[
-                Assignment(department=name, dispatched_at=now) for name in departments
-            ],
+            departments=[Assignment(department=name, dispatched_at=now) for name in departments],
             deadlines=Deadlines(),
             policy=request.policy,
         )
@@ -99,6 +97,21 @@ class WhistleCase:
         self._published = 0
         self._outbox: list[Notification] = []
         self._finished = False
+        if self._invalid is None:
+            # Dispatch here, not in run(): updates delivered with the start are
+            # handled before run() begins, and must find the case dispatched.
+            state = self._state
+            self._record(
+                EventKind.RAISED,
+                actor=state.raised_by,
+                detail={
+                    "compound": state.compound,
+                    "category": state.category,
+                    "title": state.title,
+                    "policy_version": state.policy.version,
+                },
+            )
+            self._enter_level(level, actor=state.raised_by)
 
     # --- run ---------------------------------------------------------------
 
@@ -107,41 +120,31 @@ class WhistleCase:
         if self._invalid:
             raise ApplicationError(self._invalid, type=RULE_VIOLATION, non_retryable=True)
         state = self._state
-        self._record(
-            EventKind.RAISED,
-            actor=state.raised_by,
-            detail={
-                "compound": state.compound,
-                "category": state.category,
-                "title": state.title,
-                "policy_version": state.policy.version,
-            },
-        )
-        self._enter_level(WhistleLevel.parse(state.level), actor=state.raised_by)
         publisher = asyncio.create_task(self._publish_changes())
 
         while CaseStatus(state.status).is_open:
             due = self._next_due()
-            seen = self._changes
             if due is None:
-                await workflow.wait_condition(lambda: self._changes != seen)
+                await self._changed_since(self._changes)
                 continue
             due_at, on_due = due
             wait = (due_at - workflow.now()).total_seconds()
-            if wait > 0:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._changes != seen, timeout=wait
-                    )
-                    continue
-                except asyncio.TimeoutError:
-                    pass
+            if wait > 0 and await self._changed_since(self._changes, timeout=wait):
+                continue  # an action changed the case: deadlines may have moved
             on_due()
 
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         await publisher
         return state
+
+    async def _changed_since(self, seen: int, timeout: float | None = None) -> bool:
+        """Wait for an action to change the case; False when ``timeout`` ran out."""
+        try:
+            await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
 
     # --- queries -----------------------------------------------------------
 
@@ -165,9 +168,7 @@ class WhistleCase:
 
     @sign_off.validator
     def _validate_sign_off(self, action: SignOff) -> None:
-        self._validate(
-            action, lambda: rules.check_sign_off(self._state, action, workflow.now())
-        )
+        self._validate(action, lambda: rules.check_sign_off(self._state, action, workflow.now()))
 
     @workflow.update
     def request_extension(self, action: RequestExtension) -> ActionResult:
@@ -175,9 +176,7 @@ class WhistleCase:
 
     @request_extension.validator
     def _validate_request_extension(self, action: RequestExtension) -> None:
-        self._validate(
-            action, lambda: rules.check_request_extension(self._state, action)
-        )
+        self._validate(action, lambda: rules.check_request_extension(self._state, action))
 
     # --- branch actions ----------------------------------------------------
 
@@ -187,9 +186,7 @@ class WhistleCase:
 
     @decide_extension.validator
     def _validate_decide_extension(self, action: DecideExtension) -> None:
-        self._validate(
-            action, lambda: rules.check_decide_extension(self._state, action)
-        )
+        self._validate(action, lambda: rules.check_decide_extension(self._state, action))
 
     @workflow.update
     def hold_joint_meeting(self, action: HoldJointMeeting) -> ActionResult:
@@ -241,6 +238,8 @@ class WhistleCase:
     # --- action plumbing ---------------------------------------------------
 
     def _validate(self, action: Action, check: Callable[[], None]) -> None:
+        if self._invalid:
+            raise _rejected(RuleViolation(f"case: was never opened: {self._invalid}"))
         if action.action_id in self._state.action_ids:
             return  # a second delivery: accepted, and recorded nothing
         try:
@@ -308,9 +307,7 @@ class WhistleCase:
         if level == WhistleLevel.JOINT:
             if action.outcome == Outcome.UNRESOLVED.value:
                 self._reconvene(f"{action.department} could not complete its task", actor)
-            elif all(
-                a.outcome == Outcome.RESOLVED.value for a in state.departments if a.in_plan
-            ):
+            elif all(a.outcome == Outcome.RESOLVED.value for a in state.departments if a.in_plan):
                 self._await_confirmation()
             return
         if action.department != state.lead:
@@ -407,16 +404,16 @@ class WhistleCase:
         for item in state.departments:
             item.in_plan = False
         for name in attendees:
-            item = state.assignment(name)
-            if item is None:
-                item = Assignment(department=name, dispatched_at=now)
-                state.departments.append(item)
-            item.in_plan = True
-            item.task = tasks[name]
-            item.outcome = None
-            item.outcome_at = None
-            if item.reported_in_at is None:
-                item.reported_in_at = now  # attending the meeting is reporting in
+            member = state.assignment(name)
+            if member is None:  # the meeting may bring in a department new to the case
+                member = Assignment(department=name, dispatched_at=now)
+                state.departments.append(member)
+            member.in_plan = True
+            member.task = tasks[name]
+            member.outcome = None
+            member.outcome_at = None
+            if member.reported_in_at is None:
+                member.reported_in_at = now  # attending the meeting is reporting in
         actor = action.actor or BRANCH
         state.meeting = JointMeeting(
             held_at=now,
@@ -453,9 +450,7 @@ class WhistleCase:
         self._record(
             EventKind.CONFIRMED,
             actor=action.actor or BRANCH,
-            detail=self._detail(
-                satisfaction=str(action.satisfaction), note=action.note.strip()
-            ),
+            detail=self._detail(satisfaction=str(action.satisfaction), note=action.note.strip()),
         )
         self._close("confirmed", actor=action.actor or BRANCH)
 
@@ -640,7 +635,9 @@ class WhistleCase:
             },
         )
         for item in late:
-            self._notify(item.department, "reminder", f"report in by {_iso(state.deadlines.report_in)}")
+            self._notify(
+                item.department, "reminder", f"report in by {_iso(state.deadlines.report_in)}"
+            )
 
     def _remind_resolve(self) -> None:
         state = self._state
@@ -798,10 +795,6 @@ class WhistleCase:
                 reason=reason,
                 detail={k: v for k, v in (detail or {}).items() if v},
             )
-        )
-        workflow.logger.info(
-            "case event",
-            extra={"case_id": state.case_id, "kind": kind.value, "level": state.level},
         )
 
     def _notify(self, department: str, kind: str, message: str) -> None:

@@ -49,13 +49,9 @@ def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
     except ValueError as err:
         raise RuleViolation(str(err)) from None
     check_text(request.compound, field="compound", max_len=SHORT_MAX, required=True)
-    category = check_text(
-        request.category, field="category", max_len=SHORT_MAX, required=True
-    )
+    category = check_text(request.category, field="category", max_len=SHORT_MAX, required=True)
     check_text(request.title, field="title", max_len=TITLE_MAX, required=True)
-    check_text(
-        request.description, field="description", max_len=LONG_MAX, multiline=True
-    )
+    check_text(request.description, field="description", max_len=LONG_MAX, multiline=True)
     check_text(request.location, field="location", max_len=SHORT_MAX)
     check_text(request.raised_by, field="raised_by", max_len=SHORT_MAX)
     departments = list(request.departments)
@@ -81,9 +77,7 @@ def _check_departments(departments: list[str], policy: Policy, *, field: str) ->
     for name in departments:
         if name not in policy.departments:
             known = ", ".join(sorted(policy.departments))
-            raise RuleViolation(
-                f"{field}: unknown department {name!r}; known: {known}"
-            )
+            raise RuleViolation(f"{field}: unknown department {name!r}; known: {known}")
 
 
 def _check_action(state: CaseState, action: Action) -> None:
@@ -96,9 +90,7 @@ def _check_action(state: CaseState, action: Action) -> None:
 def _assigned(state: CaseState, department: str) -> None:
     item = state.assignment(department)
     if item is None:
-        raise RuleViolation(
-            f"department: {department!r} is not assigned to case {state.case_id}"
-        )
+        raise RuleViolation(f"department: {department!r} is not assigned to case {state.case_id}")
     if not item.active:
         raise RuleViolation(
             f"department: {department!r} returned case {state.case_id} and has left it"
@@ -146,9 +138,7 @@ def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
         return
     check_text(action.reason, field="reason", max_len=REASON_MAX)
     if item.reported_in_at is None:
-        raise RuleViolation(
-            f"department: {action.department!r} must report in before signing off"
-        )
+        raise RuleViolation(f"department: {action.department!r} must report in before signing off")
     if _level(state) == WhistleLevel.JOINT:
         if state.status == CaseStatus.JOINT_MEETING.value:
             raise RuleViolation(
@@ -223,9 +213,7 @@ def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
     check_text(action.reason, field="reason", max_len=REASON_MAX)
     item = state.assignment(action.department)
     if item is None or not item.pending_extension_seconds:
-        raise RuleViolation(
-            f"department: {action.department!r} has no extension request pending"
-        )
+        raise RuleViolation(f"department: {action.department!r} has no extension request pending")
     if not action.approve and not action.reason.strip():
         raise RuleViolation("reason: a refusal needs a reason")
 
@@ -239,9 +227,7 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
     if state.status != CaseStatus.JOINT_MEETING.value:
         raise RuleViolation(f"status: the case is {state.status}, not awaiting a joint meeting")
     check_text(action.decision, field="decision", max_len=LONG_MAX, multiline=True)
-    attendees = list(action.attendees) or [
-        item.department for item in state.departments
-    ]
+    attendees = list(action.attendees) or [item.department for item in state.departments]
     _check_departments(attendees, state.policy, field="attendees")
     if action.lead not in attendees:
         raise RuleViolation(f"lead: {action.lead!r} must be among the attendees")
@@ -261,9 +247,7 @@ def check_escalate(state: CaseState, action: Escalate) -> None:
     if _level(state) == WhistleLevel.JOINT:
         raise RuleViolation("level: the case is at the joint task force, the highest whistle")
     if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
-        raise RuleViolation(
-            "status: the case awaits confirmation; reopen it instead of escalating"
-        )
+        raise RuleViolation("status: the case awaits confirmation; reopen it instead of escalating")
 
 
 def check_confirm(state: CaseState, action: Confirm) -> None:
