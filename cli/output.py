@@ -37,6 +37,8 @@ def event_line(event: dict[str, Any]) -> str:
     ]
     if event.get("department"):
         parts.append(event["department"])
+    if event["detail"].get("outcome"):
+        parts.append(event["detail"]["outcome"])
     if event.get("from_level"):
         parts.append(f"{event['from_level']} -> {event['to_level']}")
     if event.get("reason"):

@@ -216,7 +216,9 @@ def policy_from_document(document: dict[str, Any]) -> Policy:
     """Rebuild a stored policy document; the version is checked against content."""
     policy = Policy(
         version=document["version"],
-        levels={name: LevelRules(**values) for name, values in document["levels"].items()},
+        levels={
+            level.label: LevelRules(**document["levels"][level.label]) for level in WhistleLevel
+        },
         departments=dict(document["departments"]),
         routing={k: list(v) for k, v in document["routing"].items()},
         return_reasons=dict(document["return_reasons"]),
