@@ -22,6 +22,7 @@ from models.case import (
 )
 from models.levels import WhistleLevel
 from models.policy import Policy
+from workflows.case import WhistleCase
 
 TASK_QUEUE = "whistle-test"
 
@@ -119,7 +120,7 @@ async def skip(env: WorkflowEnvironment, **delta: float) -> None:
 
 
 async def final_state(client: Client, case_id: str) -> CaseState:
-    handle = client.get_workflow_handle(case_id, result_type=CaseState)
+    handle = client.get_workflow_handle_for(WhistleCase.run, case_id)
     return await handle.result()
 
 

@@ -31,13 +31,13 @@ from tests.casekit import (
     do,
     final_state,
     history_length,
-    update_events,
     raise_case,
     raise_request,
     report_in,
     sign,
     skip,
     state_of,
+    update_events,
 )
 
 Setup = Callable[[Client, str], Awaitable[None]]
