@@ -1,0 +1,132 @@
+"""The policy file: the default table, partial overrides, and refusals that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.durations import format_duration, parse_duration
+from policy.loader import PolicyError, load_policy, policy_document, policy_from_document
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "district.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_encodes_the_domain_table() -> None:
+    policy = load_policy()
+    hours = {
+        name: (r.report_in_seconds / 3600, r.resolve_seconds / 3600)
+        for name, r in policy.levels.items()
+    }
+    assert hours == {
+        "publicity": (24, 15 * 24),
+        "emergency": (0.5, 24),
+        "enforcement": (2, 5 * 24),
+        "joint": (3 * 24, 15 * 24),
+    }
+    assert policy.rules.return_window_seconds == 2 * 86400
+    assert policy.rules.returns_to_joint == 2
+    assert policy.rules.confirmation_seconds == 3 * 86400
+    assert policy.levels["enforcement"].extension_cap_seconds == 10 * 86400
+    assert policy.routing["fire_lane"][0] == "fire_rescue"
+    assert "not_our_duty" in policy.return_reasons
+
+
+def test_partial_override_keeps_the_rest(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[levels.emergency]\nreport_in = "10m"\nresolve = "12h"\n\n'
+        '[routing]\nparking = ["urban_management"]\nhawkers = ["urban_management", "market_regulation"]\n',
+    )
+    default, district = load_policy(), load_policy(path)
+    assert district.levels["emergency"].report_in_seconds == 600
+    assert district.levels["emergency"].resolve_seconds == 12 * 3600
+    assert district.levels["emergency"].remind_at == default.levels["emergency"].remind_at
+    assert district.levels["joint"] == default.levels["joint"]
+    assert district.routing["parking"] == ["urban_management"]
+    assert district.routing["fire_lane"] == default.routing["fire_lane"]
+    assert district.routing["hawkers"] == ["urban_management", "market_regulation"]
+    assert district.version != default.version
+
+
+def test_version_is_the_content(tmp_path: Path) -> None:
+    same = write(tmp_path, '[levels.emergency]\nreport_in = "30m"\n')
+    assert load_policy(same).version == load_policy().version
+    document = policy_document(load_policy())
+    assert policy_from_document(document) == load_policy()
+    document["levels"]["emergency"]["report_in_seconds"] = 1
+    with pytest.raises(PolicyError, match="does not match its version"):
+        policy_from_document(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[levels.emergency\n", "invalid TOML"),
+        ('[levels.urgent]\nreport_in = "1h"\n', "levels.urgent: unknown level"),
+        (
+            '[levels.emergency]\nreport_in = "0m"\n',
+            "levels.emergency.report_in: must be longer than zero",
+        ),
+        (
+            '[levels.emergency]\nreport_in = "-5m"\n',
+            "levels.emergency.report_in: must be a duration",
+        ),
+        (
+            "[levels.emergency]\nreport_in = 30\n",
+            "levels.emergency.report_in: must be a duration string",
+        ),
+        ('[levels.emergency]\nresolve = "soon"\n', "levels.emergency.resolve: must be a duration"),
+        (
+            '[levels.emergency]\nreport_in = "2d"\n',
+            "levels.emergency.report_in: must not be longer than",
+        ),
+        ("[levels.emergency]\nremind_at = 1.5\n", "levels.emergency.remind_at: must be a fraction"),
+        (
+            '[levels.emergency]\nescalate_to = "joint"\n',
+            "levels.emergency.escalate_to: unknown key",
+        ),
+        ('[routing]\nparking = ["army"]\n', "routing.parking: unknown department 'army'"),
+        ("[routing]\nparking = []\n", "routing.parking: must be a non-empty list"),
+        (
+            '[routing]\nparking = ["police", "police"]\n',
+            "routing.parking: names a department twice",
+        ),
+        ("[rules]\nreturns_to_joint = 0\n", "rules.returns_to_joint: must be a whole number"),
+        ('[rules]\nreturn_window = "0s"\n', "rules.return_window: must be longer than zero"),
+        ('[rules]\nappeal = "1d"\n', "rules.appeal: unknown key"),
+        ('[departments]\n"Bad Code" = "x"\n', "departments.Bad Code: a code is lower-case"),
+        ('[departments]\nfire_rescue = ""\n', "departments.fire_rescue: must be a text"),
+        ('title = "x"\n', "title: unknown section"),
+    ],
+)
+def test_bad_policy_is_refused_with_key_and_rule(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        load_policy(write(tmp_path, text))
+
+
+def test_unreadable_policy_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot be read"):
+        load_policy(tmp_path / "missing.toml")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(PolicyError, match="must be UTF-8"):
+        load_policy(binary)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10s", 10), ("30m", 1800), ("2h", 7200), ("5d", 432000), ("1h30m", 5400)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text, field="x") == seconds
+    assert parse_duration(format_duration(seconds), field="x") == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5w", "1.5h", "h", "-1d", "0s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="by:"):
+        parse_duration(text, field="by")
