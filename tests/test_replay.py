@@ -1,0 +1,53 @@
+"""Every recorded history replays on the current workflow code.
+
+A change that alters the commands of recorded paths fails here; guard it with
+``workflow.patched``. New paths are recorded with ``python -m tests.record_histories``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from models.case import CaseState, RaiseWhistle
+from tests.scenarios import SCENARIOS
+from workflows.case import WhistleCase
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+
+
+def test_every_path_has_a_recorded_history() -> None:
+    assert set(SCENARIOS) <= {path.stem for path in HISTORIES}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_deterministically(path: Path) -> None:
+    result = await Replayer(workflows=[WhistleCase]).replay_workflow(
+        load(path), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is None, result.replay_failure
+
+
+@workflow.defn(name="WhistleCase")
+class DriftedCase(WhistleCase):
+    """The case with one extra command at its start: replay must refuse it."""
+
+    @workflow.run
+    async def run(self, request: RaiseWhistle) -> CaseState:
+        await workflow.sleep(1)
+        return await super().run(request)
+
+
+async def test_replay_catches_a_changed_command_sequence() -> None:
+    result = await Replayer(workflows=[DriftedCase]).replay_workflow(
+        load(HISTORIES[0]), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
