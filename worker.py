@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
@@ -16,8 +17,7 @@ from temporalio.worker import Worker
 
 from activities.publish import CasePublisher
 from casework.connection import connect
-from logs import configure_logging
-from settings import Settings, get_settings
+from settings import Settings
 from store.engine import make_engine
 from workflows.case import WhistleCase
 
@@ -63,13 +63,8 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    await run_worker(settings, stop)
-
-
 if __name__ == "__main__":
-    asyncio.run(_main())
+    from cli.main import main
+
+    sys.argv[1:1] = ["worker"]
+    main()

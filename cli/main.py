@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -47,7 +50,8 @@ from policy.loader import PolicyError, load_policy, policy_document
 from settings import Settings, get_settings
 from store.engine import make_engine
 from store.policies import activate_policy, policy_in_force
-from store.reads import case_row_document, get_case, list_cases
+from store.reads import case_events, case_row_document, event_row_document, get_case, list_cases
+from workflows.rules import check_raise
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -241,6 +245,10 @@ def raise_(
         departments=list(department or []),
         policy=_policy_in_force(settings),
     )
+    try:
+        check_raise(request)  # before connecting: bad input needs no server to be told
+    except RuleViolation as err:
+        output.fail(str(err), output.EXIT_BAD_INPUT)
 
     async def work(client: Client) -> str:
         try:
@@ -471,8 +479,6 @@ def show(case_id: str, as_json: JsonFlag = False) -> None:
 
 
 def _projected_case(case_id: str) -> dict[str, Any] | None:
-    from store.reads import case_events, event_row_document
-
     engine = make_engine(_settings().sqlalchemy_url())
     try:
         row = get_case(engine, case_id)
@@ -560,5 +566,28 @@ def policy(
     output.console.print("return reasons: " + ", ".join(chosen.return_reasons), highlight=False)
 
 
+def main() -> None:
+    """Entry point: run the command, then leave without interpreter teardown.
+
+    The Temporal client's Rust threads can outlive the event loop, and CPython's
+    finalization then aborts the process now and then (temporalio/sdk-python#300),
+    turning a successful command into exit code -6. Everything is flushed first.
+    """
+    code = 0
+    try:
+        app()
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            sys.stderr.write(done.code + "\n")
+            code = 1
+        else:
+            code = done.code or 0
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

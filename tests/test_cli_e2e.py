@@ -1,0 +1,299 @@
+"""The ``whistle`` command end to end, against ``whistle dev`` on a real
+embedded Temporal dev server: real timers, a clean stop, and a restart that
+finds every open case again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+WHISTLE = str(Path(sys.executable).parent / "whistle")
+
+
+def free_port() -> int:
+    """A port whose UI twin (port + 1000) is free too."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port + 1000 < 65535:
+            with socket.socket() as twin:
+                if twin.connect_ex(("127.0.0.1", port + 1000)) != 0:
+                    return port
+    raise RuntimeError("no free port pair")
+
+
+class Dev:
+    def __init__(self, data_dir: Path, port: int, policy: Path) -> None:
+        self.data_dir, self.port, self.policy = data_dir, port, policy
+        self.env = {
+            **os.environ,
+            "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
+            "WHISTLE_DATABASE_URL": f"sqlite:///{data_dir}/whistle.db",
+            "WHISTLE_LOG_LEVEL": "WARNING",
+        }
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        out = self.data_dir / "dev.out"
+        seen = out.stat().st_size if out.exists() else 0
+        with out.open("a") as log:
+            self.process = subprocess.Popen(
+                [
+                    WHISTLE,
+                    "dev",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--port",
+                    str(self.port),
+                    "--policy",
+                    str(self.policy),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=self.env,
+            )
+        deadline = time.monotonic() + 90
+        while "whistle dev is running" not in out.read_text()[seen:]:
+            assert self.process.poll() is None, out.read_text()
+            assert time.monotonic() < deadline, "whistle dev did not start"
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(60)
+        self.process = None
+        return code
+
+    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [WHISTLE, *args], capture_output=True, text=True, env=self.env, timeout=60
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Dev]:
+    policy = tmp_path / "district.toml"
+    policy.write_text('[levels.publicity]\nreport_in = "4s"\nresolve = "1h"\n', encoding="utf-8")
+    server = Dev(tmp_path / "data", free_port(), policy)
+    server.data_dir.mkdir()
+    server.start()
+    yield server
+    if server.process is not None:
+        server.process.kill()
+        server.process.wait()
+
+
+def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
+    policy = dev.json("policy")
+    assert policy["levels"]["publicity"]["report_in_seconds"] == 4
+    assert policy["levels"]["emergency"]["report_in_seconds"] == 30 * 60
+    assert policy["levels"]["joint"]["resolve_seconds"] == 15 * 86400
+    assert "not_our_duty" in policy["return_reasons"]
+    assert policy["routing"]["fire_lane"] == ["fire_rescue", "police"]
+
+    case = dev.json(
+        "raise",
+        "--compound",
+        "Anningyuan",
+        "--level",
+        "emergency",
+        "--category",
+        "parking",
+        "--title",
+        "Car on the fire lane",
+    )["case_id"]
+    dev.run("report-in", case, "--department", "police")
+    refused = dev.run("report-in", case, "--department", "police", ok=False)
+    assert refused.returncode == 1 and "has already reported in" in refused.stderr
+    refused = dev.run("sign-off", case, "-d", "urban_management", "--outcome", "resolved", ok=False)
+    assert refused.returncode == 1 and "must report in before signing off" in refused.stderr
+    bad = dev.run("extend", case, "-d", "police", "--by", "soon", "--reason", "r", ok=False)
+    assert bad.returncode == 2 and "by: must be a duration" in bad.stderr
+
+    result = dev.json(
+        "sign-off", case, "-d", "police", "--outcome", "unresolved", "--reason", "owner refuses"
+    )
+    assert result["level"] == "enforcement"
+    shown = dev.json("show", case)
+    assert shown["status"] == "awaiting_report_in" and shown["level"] == "enforcement"
+    escalation = next(e for e in shown["events"] if e["kind"] == "escalated")
+    assert (escalation["from_level"], escalation["to_level"], escalation["reason"]) == (
+        "emergency",
+        "enforcement",
+        "owner refuses",
+    )
+    assert {d["department"] for d in shown["departments"]} == {"police", "urban_management"}
+    assert shown["deadlines"]["report_in"] is not None
+
+    dev.run("report-in", case, "-d", "police")
+    dev.run("report-in", case, "-d", "urban_management")
+    dev.run("extend", case, "-d", "police", "--by", "1d", "--reason", "owner abroad")
+    dev.run("extend", case, "-d", "police", "--approve")
+    dev.run("sign-off", case, "-d", "police", "--outcome", "resolved")
+    bad = dev.run("confirm", case, "--satisfaction", "7", ok=False)
+    assert bad.returncode == 1 and "satisfaction: must be a whole number from 1 to 5" in bad.stderr
+    dev.run("reopen", case, "--reason", "car is back")
+    dev.run("sign-off", case, "-d", "police", "--outcome", "resolved")
+    closed = dev.json("confirm", case, "--satisfaction", "4")
+    assert closed["status"] == "closed"
+
+    # A real timer on the real server: nobody reports in within the district's 4s.
+    late = dev.json(
+        "raise",
+        "--compound",
+        "Anningyuan",
+        "--level",
+        "1",
+        "--category",
+        "fire_safety",
+        "--title",
+        "Blocked again",
+    )["case_id"]
+    deadline = time.monotonic() + 30
+    while dev.json("show", late)["level"] != "emergency":
+        assert time.monotonic() < deadline, "the report-in deadline never fired"
+        time.sleep(0.5)
+    kinds = [e["kind"] for e in dev.json("show", late)["events"]]
+    assert kinds[:6] == [
+        "raised",
+        "dispatched",
+        "reminded",
+        "report_in_missed",
+        "report_in_missed",
+        "escalated",
+    ]
+
+    joint = dev.json(
+        "raise",
+        "--compound",
+        "Anningyuan",
+        "--level",
+        "joint",
+        "--category",
+        "illegal_structure",
+        "--title",
+        "Rooftop shed",
+    )["case_id"]
+    dev.run(
+        "meeting",
+        joint,
+        "--lead",
+        "urban_management",
+        "--decision",
+        "demolish",
+        "--task",
+        "housing=certify",
+        "--deadline",
+        "5d",
+    )
+    shown = dev.json("show", joint)
+    assert shown["status"] == "in_progress" and shown["meeting"]["tasks"]["housing"] == "certify"
+
+    listed = dev.json("cases")["cases"]
+    assert {c["case_id"] for c in listed} >= {case, late, joint}
+    assert dev.json("cases", "--status", "closed")["cases"][0]["case_id"] == case
+
+    # Ctrl-C / SIGTERM stops everything cleanly; a restart finds the open cases.
+    assert dev.stop() == 0
+    dev.start()
+    assert dev.json("show", joint)["status"] == "in_progress"
+    dev.run("sign-off", joint, "-d", "urban_management", "--outcome", "resolved")
+    dev.run("sign-off", joint, "-d", "housing", "--outcome", "resolved")
+    assert dev.json("show", joint)["status"] == "awaiting_confirmation"
+    dev.run("withdraw", late, "--reason", "owner moved the car")
+    assert dev.json("show", late)["status"] == "withdrawn"
+    assert dev.stop() == 0
+
+
+def test_bad_policy_refuses_to_start(tmp_path: Path) -> None:
+    policy = tmp_path / "bad.toml"
+    policy.write_text('[levels.emergency]\nreport_in = "0m"\n', encoding="utf-8")
+    done = subprocess.run(
+        [
+            WHISTLE,
+            "dev",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(free_port()),
+            "--policy",
+            str(policy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "levels.emergency.report_in: must be longer than zero" in done.stderr
+    assert not (tmp_path / "temporal.db").exists()
+
+
+def test_bad_input_exits_with_the_rule(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "WHISTLE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+        "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+    }
+    done = subprocess.run(
+        [
+            WHISTLE,
+            "raise",
+            "--compound",
+            "A",
+            "--level",
+            "urgent",
+            "--category",
+            "parking",
+            "--title",
+            "t",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "level: must be one of publicity" in done.stderr
+    done = subprocess.run(
+        [
+            WHISTLE,
+            "raise",
+            "--compound",
+            "A",
+            "--level",
+            "2",
+            "--category",
+            "parking",
+            "--title",
+            " ",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "title: must not be empty" in done.stderr
+    done = subprocess.run(
+        [WHISTLE, "show", "case-x"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 4 and "cannot reach Temporal" in done.stderr
