@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -29,6 +29,9 @@ from models.case import (
 from models.text_rules import RuleViolation, check_text
 from workflows import rules
 from workflows.case import WhistleCase
+
+QUERY_TIMEOUT = timedelta(seconds=10)
+"""A query needs a worker; without one, give up rather than hang."""
 
 
 class CaseNotFound(LookupError):
@@ -101,7 +104,9 @@ async def act(client: Client, case_id: str, action: Action) -> ActionResult:
 
 async def read_case(client: Client, case_id: str) -> CaseState:
     try:
-        state: CaseState = await _handle(client, case_id).query(WhistleCase.state)
+        state: CaseState = await _handle(client, case_id).query(
+            WhistleCase.state, rpc_timeout=QUERY_TIMEOUT
+        )
     except RPCError as err:
         raise _translate(case_id, err) from None
     return state

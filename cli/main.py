@@ -464,8 +464,9 @@ def show(case_id: str, as_json: JsonFlag = False) -> None:
     async def work(client: Client) -> dict[str, Any]:
         try:
             return case_document(await read_case(client, case_id))
-        except CaseNotFound:
-            # Past the server's retention: the SQL projection still has it.
+        except (CaseNotFound, RPCError):
+            # Past the server's retention, or no worker to answer the query:
+            # the SQL projection still has the case and its events.
             document = _projected_case(case_id)
             if document is None:
                 raise
