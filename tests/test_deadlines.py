@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -16,8 +18,8 @@ LEVELS_BELOW_JOINT = [
 ]
 
 
-def offset(state_time: object, raised: object) -> float:
-    return (state_time - raised).total_seconds()  # type: ignore[operator]
+def offset(moment: datetime, raised: datetime) -> float:
+    return (moment - raised).total_seconds()
 
 
 @pytest.mark.parametrize(("level", "category", "departments", "next_level"), LEVELS_BELOW_JOINT)
