@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.case import (
@@ -36,6 +36,12 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 
 class CaseNotFound(LookupError):
     pass
+
+
+class CaseAlreadyExists(RuntimeError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case_id: a case {case_id!r} already exists")
+        self.case_id = case_id
 
 
 class ActionRejected(RuntimeError):
@@ -71,13 +77,16 @@ async def raise_whistle(
     rules.check_raise(request)
     case_id = case_id or new_case_id()
     check_text(case_id, field="case_id", max_len=100, required=True)
-    await client.start_workflow(
-        WhistleCase.run,
-        request,
-        id=case_id,
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    try:
+        await client.start_workflow(
+            WhistleCase.run,
+            request,
+            id=case_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CaseAlreadyExists(case_id) from None
     return case_id
 
 
@@ -122,6 +131,7 @@ def _translate(case_id: str, err: RPCError) -> Exception:
 
 __all__ = [
     "ActionRejected",
+    "CaseAlreadyExists",
     "CaseNotFound",
     "RuleViolation",
     "act",

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from models.case import CaseEvent, CaseState
+from models.case import ActionResult, CaseEvent, CaseState
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -76,4 +76,14 @@ def case_document(state: CaseState) -> dict[str, Any]:
         "closing": state.closing,
         "policy_version": state.policy.version,
         "events": [event_document(e) for e in state.events],
+    }
+
+
+def action_document(result: ActionResult) -> dict[str, Any]:
+    return {
+        "case_id": result.case_id,
+        "level": result.level,
+        "status": result.status,
+        "duplicate": result.duplicate,
+        "events": [event_document(e) for e in result.events],
     }

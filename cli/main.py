@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 
 from casework.cases import (
     ActionRejected,
+    CaseAlreadyExists,
     CaseNotFound,
     act,
     new_action_id,
@@ -24,12 +25,11 @@ from casework.cases import (
     read_case,
 )
 from casework.connection import connect
-from casework.views import case_document, event_document
+from casework.views import action_document, case_document
 from cli import output
 from logs import configure_logging
 from models.case import (
     Action,
-    ActionResult,
     CaseStatus,
     Confirm,
     DecideExtension,
@@ -97,7 +97,7 @@ def _run(work: Callable[[Client], Awaitable[T]]) -> T:
         return asyncio.run(go())
     except RuleViolation as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
-    except ActionRejected as err:
+    except (ActionRejected, CaseAlreadyExists) as err:
         output.fail(str(err), output.EXIT_REJECTED)
     except CaseNotFound as err:
         output.fail(str(err), output.EXIT_NOT_FOUND)
@@ -127,19 +127,9 @@ def _policy_in_force(settings: Settings) -> Policy:
         output.fail(str(err), output.EXIT_BAD_INPUT)
 
 
-def _action_document(result: ActionResult) -> dict[str, Any]:
-    return {
-        "case_id": result.case_id,
-        "level": result.level,
-        "status": result.status,
-        "duplicate": result.duplicate,
-        "events": [event_document(e) for e in result.events],
-    }
-
-
 def _act(case_id: str, action: Action, as_json: bool) -> None:
     result = _run(lambda client: act(client, case_id, action))
-    document = _action_document(result)
+    document = action_document(result)
     if as_json:
         output.emit_json(document)
     else:
@@ -250,17 +240,11 @@ def raise_(
     except RuleViolation as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
 
-    async def work(client: Client) -> str:
-        try:
-            return await raise_whistle(
-                client, request, task_queue=settings.task_queue, case_id=case_id
-            )
-        except RPCError as err:
-            if "already" in err.message.lower():
-                raise ActionRejected(f"case_id: a case {case_id!r} already exists") from None
-            raise
-
-    new_id = _run(work)
+    new_id = _run(
+        lambda client: raise_whistle(
+            client, request, task_queue=settings.task_queue, case_id=case_id
+        )
+    )
     if as_json:
         output.emit_json(
             {

@@ -83,3 +83,31 @@ class PolicyRecord(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(max_length=500)
     activated_at: datetime = Field(sa_column=_when(False))
+
+
+class PrincipalRecord(SQLModel, table=True):
+    """Who may use the API: a branch, a department, an auditor or an admin."""
+
+    __tablename__ = "principals"
+
+    name: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=20)
+    compounds: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Branches: the compounds they speak for, one per line."""
+    department: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_when(False))
+    disabled_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class ApiTokenRecord(SQLModel, table=True):
+    """A bearer token, stored only as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: str = Field(primary_key=True, max_length=32)
+    principal: str = Field(index=True, max_length=64)
+    token_hash: str = Field(unique=True, max_length=64)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_column=_when(False))
+    expires_at: datetime | None = Field(default=None, sa_column=_when())
+    revoked_at: datetime | None = Field(default=None, sa_column=_when())

@@ -35,24 +35,27 @@ def default_policy_text() -> str:
 
 def load_policy(path: Path | str | None = None) -> Policy:
     """The default policy, with ``path``'s values over it when given."""
-    merged = tomllib.loads(default_policy_text())
-    source = "default"
-    if path is not None:
-        source = str(path)
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise PolicyError(f"policy file {source}: cannot be read: {err.strerror}") from None
-        except UnicodeDecodeError:
-            raise PolicyError(f"policy file {source}: must be UTF-8 text") from None
-        try:
-            override = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise PolicyError(f"policy file {source}: invalid TOML: {err}") from None
-        _check_shape(override)
-        merged = _merge(merged, override)
+    if path is None:
+        return parse_policy("", source="default")
     try:
-        return build_policy(merged)
+        text = Path(path).read_text("utf-8")
+    except OSError as err:
+        raise PolicyError(f"policy file {path}: cannot be read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"policy file {path}: must be UTF-8 text") from None
+    return parse_policy(text, source=str(path))
+
+
+def parse_policy(text: str, *, source: str) -> Policy:
+    """The default policy with the TOML document ``text`` over it."""
+    merged = tomllib.loads(default_policy_text())
+    try:
+        override = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PolicyError(f"policy file {source}: invalid TOML: {err}") from None
+    try:
+        _check_shape(override)
+        return build_policy(_merge(merged, override))
     except PolicyError as err:
         raise PolicyError(f"policy file {source}: {err}") from None
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, literal, not_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -84,3 +86,74 @@ def event_row_document(row: CaseEventRecord) -> dict[str, Any]:
 def _iso(value: datetime | None) -> str | None:
     moment = utc(value)
     return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    level: str | None = None
+    compound: str | None = None
+    department: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """Which cases a reader may see; None on a field means no restriction."""
+
+    compounds: frozenset[str] | None = None
+    department: str | None = None
+
+
+def search_cases(
+    engine: Engine, where: CaseFilter, scope: CaseScope, now: datetime
+) -> list[CaseRecord]:
+    query = select(CaseRecord)
+    if scope.compounds is not None:
+        query = query.where(col(CaseRecord.compound).in_(sorted(scope.compounds)))
+    for department in (scope.department, where.department):
+        if department is not None:
+            query = query.where(_lists_department(department))
+    if where.status:
+        query = query.where(CaseRecord.status == where.status)
+    if where.level:
+        query = query.where(CaseRecord.level == where.level)
+    if where.compound:
+        query = query.where(CaseRecord.compound == where.compound)
+    if where.text:
+        pattern = (
+            "%" + where.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            or_(
+                col(CaseRecord.title).ilike(pattern, escape="\\"),
+                col(CaseRecord.category).ilike(pattern, escape="\\"),
+                col(CaseRecord.compound).ilike(pattern, escape="\\"),
+            )
+        )
+    if where.overdue is not None:
+        late = and_(
+            col(CaseRecord.status).notin_(["closed", "withdrawn"]),
+            or_(
+                col(CaseRecord.report_in_deadline) < now,
+                col(CaseRecord.resolve_deadline) < now,
+                col(CaseRecord.confirmation_deadline) < now,
+            ),
+        )
+        query = query.where(late if where.overdue else not_(late))
+    query = (
+        query.order_by(col(CaseRecord.raised_at).desc(), col(CaseRecord.case_id))
+        .offset(where.offset)
+        .limit(where.limit)
+    )
+    with Session(engine) as session:
+        return list(session.exec(query))
+
+
+def _lists_department(department: str) -> ColumnElement[bool]:
+    """The comma-separated department list contains ``department`` exactly."""
+    padded = literal(",") + col(CaseRecord.departments) + literal(",")
+    return padded.contains(f",{department},", autoescape=True)

@@ -94,3 +94,19 @@ async def _withdraw_leftover_cases() -> AsyncIterator[None]:
                 await act(client, case_id, Withdraw(action_id=aid(), reason="test finished"))
         except (ActionRejected, CaseNotFound):
             pass
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api_url(client: Client, engine: Engine) -> AsyncIterator[str]:
+    """The HTTP API on loopback, over the time-skipping server and its worker."""
+    from tests.apikit import serve_api
+
+    async with serve_api(client, engine) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def tokens(engine: Engine) -> dict[str, str]:
+    from tests.apikit import make_principals
+
+    return make_principals(engine, "t")

@@ -1,0 +1,121 @@
+"""Request bodies. Unknown fields are refused; every text obeys the same rules
+as inside the case, so a bad body is a 422 naming the field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from models.durations import parse_duration
+from models.text_rules import (
+    LONG_MAX,
+    REASON_MAX,
+    SHORT_MAX,
+    TITLE_MAX,
+    RuleViolation,
+    check_text,
+)
+
+
+def _text(max_len: int, *, required: bool = False, multiline: bool = False) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            return check_text(
+                value, field="", max_len=max_len, required=required, multiline=multiline
+            )
+        except RuleViolation as err:  # pydantic names the field; keep just the rule
+            raise ValueError(str(err).removeprefix(": ")) from None
+
+    return AfterValidator(check)
+
+
+def _duration(value: str) -> str:
+    try:
+        parse_duration(value, field="")
+    except ValueError as err:
+        raise ValueError(str(err).removeprefix(": ")) from None
+    return value
+
+
+Short = Annotated[str, Field(max_length=SHORT_MAX), _text(SHORT_MAX, required=True)]
+OptionalShort = Annotated[str, Field(max_length=SHORT_MAX), _text(SHORT_MAX)]
+Title = Annotated[str, Field(max_length=TITLE_MAX), _text(TITLE_MAX, required=True)]
+Long = Annotated[str, Field(max_length=LONG_MAX), _text(LONG_MAX, multiline=True)]
+Reason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX, required=True)]
+OptionalReason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Duration = Annotated[str, Field(max_length=32, examples=["30m", "2d"]), AfterValidator(_duration)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RaiseBody(Body):
+    compound: Short
+    level: Literal["publicity", "emergency", "enforcement", "joint", 1, 2, 3, 4]
+    category: Short
+    title: Title
+    description: Long = ""
+    location: OptionalShort = ""
+    departments: list[Code] = Field(default_factory=list, max_length=30)
+    """Empty: routed from the category by the policy."""
+
+
+class ReportInBody(Body):
+    department: Code | None = None
+    """Defaults to the acting department."""
+
+
+class SignOffBody(Body):
+    department: Code | None = None
+    outcome: Literal["resolved", "unresolved", "not-ours"]
+    reason: OptionalReason = ""
+    note: Long = ""
+
+
+class ExtensionRequestBody(Body):
+    department: Code | None = None
+    by: Duration
+    reason: Reason
+
+
+class ExtensionDecisionBody(Body):
+    department: Code
+    approve: bool
+    reason: OptionalReason = ""
+
+
+class JointMeetingBody(Body):
+    lead: Code
+    attendees: list[Code] = Field(default_factory=list, max_length=30)
+    decision: Long = ""
+    tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=30)
+    deadline: Duration | None = None
+
+
+class ReasonBody(Body):
+    reason: Reason
+
+
+class ConfirmBody(Body):
+    satisfaction: int = Field(ge=1, le=5, strict=True)
+    note: Long = ""
+
+
+class PrincipalBody(Body):
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    kind: Literal["branch", "department", "auditor", "admin"]
+    compounds: list[Short] = Field(default_factory=list, max_length=100)
+    department: Code | None = None
+
+
+class TokenBody(Body):
+    expires_in: Duration | None = None
+    label: OptionalShort = ""
+
+
+class PolicyBody(Body):
+    toml: Annotated[str, Field(max_length=100_000)]
+    """A district policy file's text, merged over the default."""

@@ -1,0 +1,152 @@
+"""Principals and their API tokens. Tokens are random and kept only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.principals import Principal, PrincipalKind
+from models.tables import ApiTokenRecord, PrincipalRecord
+from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from store.reads import utc
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+TOKEN_PREFIX = "wst_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _principal(record: PrincipalRecord) -> Principal:
+    return Principal(
+        name=record.name,
+        kind=PrincipalKind(record.kind),
+        compounds=frozenset(c for c in record.compounds.split("\n") if c),
+        department=record.department,
+    )
+
+
+def add_principal(
+    engine: Engine,
+    *,
+    name: str,
+    kind: str,
+    compounds: list[str] | None = None,
+    department: str | None = None,
+    known_departments: set[str] | None = None,
+) -> Principal:
+    if not _NAME.match(name):
+        raise RuleViolation(
+            "name: 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    try:
+        parsed = PrincipalKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in PrincipalKind)
+        raise RuleViolation(f"kind: must be one of {kinds}; got {kind!r}") from None
+    cleaned = [
+        check_text(c, field="compounds", max_len=SHORT_MAX, required=True) for c in compounds or []
+    ]
+    if parsed == PrincipalKind.BRANCH and not cleaned:
+        raise RuleViolation("compounds: a branch speaks for at least one compound")
+    if parsed != PrincipalKind.BRANCH and cleaned:
+        raise RuleViolation("compounds: only a branch is bound to compounds")
+    if parsed == PrincipalKind.DEPARTMENT:
+        if not department:
+            raise RuleViolation("department: a department principal names its department")
+        if known_departments is not None and department not in known_departments:
+            raise RuleViolation(f"department: unknown department {department!r}")
+    elif department:
+        raise RuleViolation("department: only a department principal names a department")
+    record = PrincipalRecord(
+        name=name,
+        kind=parsed.value,
+        compounds="\n".join(dict.fromkeys(cleaned)),
+        department=department,
+        created_at=datetime.now(UTC),
+    )
+    with Session(engine) as session:
+        if session.get(PrincipalRecord, name) is not None:
+            raise RuleViolation(f"name: a principal {name!r} already exists")
+        session.add(record)
+        session.commit()
+        session.refresh(record)
+        return _principal(record)
+
+
+def list_principals(engine: Engine) -> list[Principal]:
+    with Session(engine) as session:
+        records = session.exec(select(PrincipalRecord).order_by(col(PrincipalRecord.name)))
+        return [_principal(r) for r in records if r.disabled_at is None]
+
+
+def get_principal(engine: Engine, name: str) -> Principal | None:
+    with Session(engine) as session:
+        record = session.get(PrincipalRecord, name)
+        return _principal(record) if record and record.disabled_at is None else None
+
+
+def issue_token(
+    engine: Engine, principal: str, *, expires_in: timedelta | None = None, label: str = ""
+) -> tuple[str, str]:
+    """A new token for ``principal``: (token id, the token itself, shown once)."""
+    label = check_text(label, field="label", max_len=SHORT_MAX)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    token_id = secrets.token_hex(8)
+    record = ApiTokenRecord(
+        token_id=token_id,
+        principal=principal,
+        token_hash=_hash(token),
+        label=label,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    with Session(engine) as session:
+        if session.get(PrincipalRecord, principal) is None:
+            raise RuleViolation(f"principal: no principal {principal!r}")
+        session.add(record)
+        session.commit()
+    return token_id, token
+
+
+def revoke_token(engine: Engine, token_id: str) -> bool:
+    with Session(engine) as session:
+        record = session.get(ApiTokenRecord, token_id)
+        if record is None or record.revoked_at is not None:
+            return False
+        record.revoked_at = datetime.now(UTC)
+        session.add(record)
+        session.commit()
+        return True
+
+
+def authenticate(engine: Engine, token: str) -> Principal | None:
+    """The principal behind a live token, or None (unknown, revoked or expired)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with Session(engine) as session:
+        record = session.exec(
+            select(ApiTokenRecord).where(ApiTokenRecord.token_hash == _hash(token))
+        ).first()
+        if record is None or record.revoked_at is not None:
+            return None
+        expires = utc(record.expires_at)
+        if expires is not None and expires <= datetime.now(UTC):
+            return None
+        owner = session.get(PrincipalRecord, record.principal)
+        if owner is None or owner.disabled_at is not None:
+            return None
+        return _principal(owner)
+
+
+def has_admin(engine: Engine) -> bool:
+    with Session(engine) as session:
+        query = select(PrincipalRecord).where(PrincipalRecord.kind == PrincipalKind.ADMIN.value)
+        return session.exec(query).first() is not None

@@ -1,0 +1,298 @@
+"""The HTTP API, through real HTTP, against a real worker and Temporal test server:
+every action by its role, every forbidden combination refused and harmless."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import Engine
+
+from store.principals import issue_token
+
+Json = dict[str, Any]
+
+
+class Api:
+    def __init__(self, url: str, tokens: dict[str, str]) -> None:
+        self.http = httpx.AsyncClient(base_url=url, timeout=30)
+        self.tokens = tokens
+
+    async def call(
+        self, role: str | None, method: str, path: str, body: Json | None = None, **headers: str
+    ) -> httpx.Response:
+        if role is not None:
+            headers["Authorization"] = f"Bearer {self.tokens.get(role, role)}"
+        return await self.http.request(method, path, json=body, headers=headers)
+
+    async def ok(
+        self, role: str, method: str, path: str, body: Json | None = None, **h: str
+    ) -> Json:
+        response = await self.call(role, method, path, body, **h)
+        assert response.status_code in (200, 201), (response.status_code, response.text)
+        result: Json = response.json()
+        return result
+
+    async def raise_case(self, **fields: Any) -> str:
+        body = {
+            "compound": "Anningyuan",
+            "level": "emergency",
+            "category": "fire_lane",
+            "title": "Car on the fire lane",
+            **fields,
+        }
+        return str((await self.ok("branch", "POST", "/cases", body))["case_id"])
+
+    async def case(self, case_id: str) -> Json:
+        return await self.ok("auditor", "GET", f"/cases/{case_id}")
+
+
+@pytest_asyncio.fixture
+async def api(api_url: str, tokens: dict[str, str]) -> AsyncIterator[Api]:
+    caller = Api(api_url, tokens)
+    yield caller
+    await caller.http.aclose()
+
+
+async def test_a_whole_case_through_the_api_by_each_role(api: Api) -> None:
+    case = await api.raise_case(description="grey sedan, plate unknown")
+    for role in ("fire", "police"):
+        await api.ok(role, "POST", f"/cases/{case}/report-in", {})
+    moved = await api.ok(
+        "fire",
+        "POST",
+        f"/cases/{case}/sign-off",
+        {"outcome": "unresolved", "reason": "owner refuses"},
+    )
+    assert moved["level"] == "enforcement"
+    for role in ("fire", "police"):
+        await api.ok(role, "POST", f"/cases/{case}/report-in", {})
+    await api.ok("fire", "POST", f"/cases/{case}/extensions", {"by": "1d", "reason": "tow truck"})
+    await api.ok(
+        "branch",
+        "POST",
+        f"/cases/{case}/extensions/decision",
+        {"department": "fire_rescue", "approve": True},
+    )
+    await api.ok("fire", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
+    await api.ok("branch", "POST", f"/cases/{case}/reopen", {"reason": "car is back"})
+    await api.ok("fire", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
+    closed = await api.ok("branch", "POST", f"/cases/{case}/confirm", {"satisfaction": 5})
+    assert closed["status"] == "closed"
+
+    document = await api.case(case)
+    actors = {e["kind"]: e["actor"] for e in document["events"]}
+    assert actors["raised"] == "branch:branch-t"
+    assert actors["reported_in"] == "department:police-t"
+    assert actors["extension_approved"] == "branch:branch-t"
+    assert actors["confirmed"] == "branch:branch-t"
+    events = await api.ok("admin", "GET", f"/cases/{case}/events")
+    assert events["events"] == document["events"]
+
+
+async def test_joint_meeting_and_countersign_through_the_api(api: Api) -> None:
+    case = await api.raise_case(
+        level="joint", category="illegal_structure", departments=["housing", "police"]
+    )
+    await api.ok(
+        "branch",
+        "POST",
+        f"/cases/{case}/joint-meeting",
+        {
+            "lead": "housing",
+            "decision": "demolish",
+            "tasks": {"police": "keep order"},
+            "deadline": "5d",
+        },
+    )
+    await api.ok("housing", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
+    result = await api.ok("police", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
+    assert result["status"] == "awaiting_confirmation"
+    escalate = await api.call("branch", "POST", f"/cases/{case}/escalate", {"reason": "more"})
+    assert escalate.status_code == 409
+
+
+FORBIDDEN: list[tuple[str | None, str, str, Json, int]] = [
+    (None, "GET", "", {}, 401),
+    ("wst_not-a-token", "GET", "", {}, 401),
+    ("other_branch", "GET", "", {}, 404),
+    ("other_branch", "POST", "/withdraw", {"reason": "mine now"}, 404),
+    ("other_branch", "GET", "/events", {}, 404),
+    ("housing", "GET", "", {}, 404),
+    ("housing", "POST", "/report-in", {}, 404),
+    ("police", "POST", "/report-in", {"department": "fire_rescue"}, 403),
+    ("police", "POST", "/sign-off", {"department": "fire_rescue", "outcome": "resolved"}, 403),
+    ("fire", "POST", "/confirm", {"satisfaction": 5}, 403),
+    ("fire", "POST", "/withdraw", {"reason": "not ours"}, 403),
+    ("fire", "POST", "/extensions/decision", {"department": "fire_rescue", "approve": True}, 403),
+    ("branch", "POST", "/report-in", {"department": "police"}, 403),
+    ("branch", "POST", "/sign-off", {"outcome": "resolved"}, 403),
+    ("auditor", "POST", "/report-in", {}, 403),
+    ("auditor", "POST", "/escalate", {"reason": "audit"}, 403),
+    ("admin", "POST", "/confirm", {"satisfaction": 3}, 403),
+    ("admin", "POST", "/withdraw", {"reason": "admin"}, 403),
+    ("fire", "POST", "/sign-off", {"outcome": "resolved"}, 409),  # before report-in
+    ("branch", "POST", "/confirm", {"satisfaction": 5}, 409),  # nothing resolved yet
+    ("branch", "POST", "/confirm", {"satisfaction": 9}, 422),
+    ("branch", "POST", "/confirm", {"satisfaction": "5"}, 422),
+    ("branch", "POST", "/confirm", {"satisfaction": 5, "score": 5}, 422),
+    ("branch", "POST", "/withdraw", {"reason": ""}, 422),
+    ("branch", "POST", "/withdraw", {"reason": "x" * 1001}, 422),
+    ("fire", "POST", "/sign-off", {"outcome": "done"}, 422),
+    ("fire", "POST", "/extensions", {"by": "soon", "reason": "r"}, 422),
+    ("fire", "POST", "/report-in", {"department": "Fire Rescue!"}, 422),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "suffix", "body", "code"),
+    FORBIDDEN,
+    ids=[f"{r}-{m}{s}-{c}" for r, m, s, _, c in FORBIDDEN],
+)
+async def test_refused_requests_change_nothing(
+    api: Api, role: str | None, method: str, suffix: str, body: Json, code: int
+) -> None:
+    case = await api.raise_case()
+    before = await api.case(case)
+    response = await api.call(
+        role, method, f"/cases/{case}{suffix}", None if method == "GET" else body
+    )
+    assert response.status_code == code, response.text
+    assert "detail" in response.json()
+    assert await api.case(case) == before
+
+
+async def test_validation_errors_name_the_field(api: Api) -> None:
+    case = await api.raise_case()
+    response = await api.call("branch", "POST", f"/cases/{case}/withdraw", {"reason": "  "})
+    detail = response.json()["detail"][0]
+    assert detail["loc"][-1] == "reason" and "must not be empty" in detail["msg"]
+    response = await api.call(
+        "branch",
+        "POST",
+        "/cases",
+        {"compound": "Anningyuan", "level": 2, "category": "moon", "title": "t"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "category"]
+    response = await api.call("fire", "POST", f"/cases/{case}/report-in", {})
+    rule = await api.call("fire", "POST", f"/cases/{case}/report-in", {})
+    assert rule.status_code == 409 and "has already reported in" in rule.json()["detail"]
+
+
+async def test_raising_is_for_a_branch_in_its_own_compounds(api: Api) -> None:
+    body = {"compound": "Anningyuan", "level": "emergency", "category": "fire_lane", "title": "t"}
+    for role, code in (("other_branch", 403), ("fire", 403), ("auditor", 403), ("admin", 403)):
+        response = await api.call(role, "POST", "/cases", body)
+        assert response.status_code == code, (role, response.text)
+    created = await api.call("other_branch", "POST", "/cases", {**body, "compound": "Xiangyang"})
+    assert created.status_code == 201
+
+
+async def test_idempotency_keys(api: Api) -> None:
+    body = {"compound": "Anningyuan", "level": 2, "category": "parking", "title": "t"}
+    first = await api.ok("branch", "POST", "/cases", body, **{"Idempotency-Key": "req-1"})
+    again = await api.call("branch", "POST", "/cases", body, **{"Idempotency-Key": "req-1"})
+    assert again.status_code == 200 and again.json()["case_id"] == first["case_id"]
+    case = first["case_id"]
+    one = await api.ok("police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": "k"})
+    two = await api.ok("police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": "k"})
+    assert one["events"] == two["events"]
+    kinds = [e["kind"] for e in (await api.case(case))["events"]]
+    assert kinds.count("reported_in") == 1
+
+
+async def test_lists_are_scoped_and_filtered(api: Api) -> None:
+    mine = await api.raise_case(title="Needle-in-a-haystack sedan")
+    await api.ok(
+        "other_branch",
+        "POST",
+        "/cases",
+        {"compound": "Xiangyang", "level": 1, "category": "greenery", "title": "Trees"},
+    )
+
+    async def listed(role: str, query: str = "") -> set[str]:
+        cases = (await api.ok(role, "GET", f"/cases?limit=500{query}"))["cases"]
+        return {c["case_id"] for c in cases}
+
+    for _ in range(200):  # the projection lands just after the case starts
+        if mine in await listed("auditor"):
+            break
+        await asyncio.sleep(0.05)
+    assert mine in await listed("branch")
+    assert mine in await listed("fire")
+    assert mine not in await listed("other_branch")
+    assert mine not in await listed("housing")
+    assert await listed("branch", "&text=needle-in") == {mine}
+    assert mine in await listed("branch", "&status=awaiting_report_in&level=emergency")
+    assert mine not in await listed("branch", "&status=closed&level=emergency")
+    assert mine not in await listed("branch", "&overdue=true")
+    assert mine in await listed("branch", "&department=police&compound=Anningyuan")
+    assert mine not in await listed("branch", "&department=housing")
+    branch_cases = (await api.ok("branch", "GET", "/cases?limit=500"))["cases"]
+    assert {c["compound"] for c in branch_cases} == {"Anningyuan"}
+    bad = await api.call("branch", "GET", "/cases?status=lost")
+    assert bad.status_code == 422
+
+
+async def test_tokens_expire_and_are_revoked(api: Api, engine: Engine) -> None:
+    _, expired = issue_token(engine, "auditor-t", expires_in=timedelta(seconds=-1))
+    assert (await api.call(expired, "GET", "/cases")).status_code == 401
+    issued = await api.ok(
+        "admin", "POST", "/principals/auditor-t/tokens", {"expires_in": "1h", "label": "laptop"}
+    )
+    assert (await api.call(issued["token"], "GET", "/cases")).status_code == 200
+    revoke = await api.call("admin", "DELETE", f"/tokens/{issued['token_id']}")
+    assert revoke.status_code == 204
+    assert (await api.call(issued["token"], "GET", "/cases")).status_code == 401
+    assert (await api.call("admin", "DELETE", f"/tokens/{issued['token_id']}")).status_code == 404
+
+
+async def test_admin_manages_principals_and_policy(api: Api) -> None:
+    made = await api.call(
+        "admin",
+        "POST",
+        "/principals",
+        {"name": "sanitation-t", "kind": "department", "department": "sanitation"},
+    )
+    assert made.status_code == 201
+    again = await api.call(
+        "admin",
+        "POST",
+        "/principals",
+        {"name": "sanitation-t", "kind": "department", "department": "sanitation"},
+    )
+    assert again.status_code == 422 and "already exists" in again.text
+    unknown = await api.call(
+        "admin",
+        "POST",
+        "/principals",
+        {"name": "army-t", "kind": "department", "department": "army"},
+    )
+    assert unknown.status_code == 422 and "unknown department" in unknown.text
+    for role in ("branch", "fire", "auditor"):
+        assert (
+            await api.call(role, "POST", "/principals", {"name": "x", "kind": "auditor"})
+        ).status_code == 403
+        assert (await api.call(role, "GET", "/principals")).status_code == 403
+        assert (await api.call(role, "PUT", "/policy", {"toml": ""})).status_code == 403
+    names = {p["name"] for p in (await api.ok("admin", "GET", "/principals"))["principals"]}
+    assert {"sanitation-t", "branch-t"} <= names
+    policy = await api.ok("branch", "GET", "/policy")
+    assert policy["levels"]["emergency"]["report_in_seconds"] == 1800
+    bad = await api.call(
+        "admin", "PUT", "/policy", {"toml": '[levels.emergency]\nreport_in = "0s"\n'}
+    )
+    assert bad.status_code == 422 and "levels.emergency.report_in" in bad.text
+    assert (await api.ok("auditor", "GET", "/policy"))["version"] == policy["version"]
+
+
+async def test_openapi_is_served(api: Api) -> None:
+    schema = (await api.http.get("/openapi.json")).json()
+    assert "/cases/{case_id}/sign-off" in schema["paths"]
+    assert (await api.http.get("/docs")).status_code == 200
