@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     """Used only when the database holds no policy in force yet."""
     retention_days: int = Field(default=3650, ge=1)
     """How long the embedded server keeps closed cases' histories."""
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -46,7 +46,7 @@ from models.case import (
 )
 from models.durations import parse_duration
 from models.levels import WhistleLevel
-from models.principals import Principal, PrincipalKind
+from models.principals import Principal, PrincipalKind, principal_document
 from models.text_rules import RuleViolation
 from policy.loader import PolicyError, load_policy, parse_policy, policy_document
 from settings import Settings
@@ -455,7 +455,7 @@ def create_app(
     @app.get("/principals", tags=["admin"])
     def get_principals(request: Request, principal: Who) -> dict[str, Any]:
         require_kind(principal, PrincipalKind.ADMIN, "list principals")
-        return {"principals": [_principal_document(p) for p in list_principals(engine_of(request))]}
+        return {"principals": [principal_document(p) for p in list_principals(engine_of(request))]}
 
     @app.post("/principals", status_code=201, tags=["admin"])
     def post_principal(
@@ -471,7 +471,7 @@ def create_app(
             department=body.department,
             known_departments=set(policy.departments),
         )
-        return _principal_document(added)
+        return principal_document(added)
 
     @app.post("/principals/{name}/tokens", status_code=201, tags=["admin"])
     def post_token(
@@ -504,12 +504,3 @@ def create_app(
         return Response(status_code=204)
 
     return app
-
-
-def _principal_document(principal: Principal) -> dict[str, Any]:
-    return {
-        "name": principal.name,
-        "kind": principal.kind.value,
-        "compounds": sorted(principal.compounds),
-        "department": principal.department,
-    }

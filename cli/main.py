@@ -27,6 +27,8 @@ from casework.cases import (
 from casework.connection import connect
 from casework.views import action_document, case_document
 from cli import output
+from cli.admin import admin
+from cli.remote import Remote, action_request
 from logs import configure_logging
 from models.case import (
     Action,
@@ -59,12 +61,22 @@ app = typer.Typer(
     help="Durable whistle cases (吹哨报到): branches raise, departments report in and sign off.",
 )
 
+app.add_typer(admin, name="admin")
+
 T = TypeVar("T")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Department = Annotated[str, typer.Option("--department", "-d", help="Department code.")]
 ActorOpt = Annotated[
     str, typer.Option("--actor", help="Who acts (name or id); recorded on the event.")
+]
+ApiOpt = Annotated[
+    str | None,
+    typer.Option("--api", envvar="WHISTLE_API_URL", help="Act through this whistle API URL."),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", envvar="WHISTLE_API_TOKEN", help="API token of the acting principal."),
 ]
 ActionIdOpt = Annotated[
     str | None,
@@ -127,9 +139,20 @@ def _policy_in_force(settings: Settings) -> Policy:
         output.fail(str(err), output.EXIT_BAD_INPUT)
 
 
-def _act(case_id: str, action: Action, as_json: bool) -> None:
-    result = _run(lambda client: act(client, case_id, action))
-    document = action_document(result)
+def _remote(api: str | None, token: str | None) -> Remote | None:
+    if api is None:
+        return None
+    if not token:
+        output.fail("token: --api needs --token (or WHISTLE_API_TOKEN)", output.EXIT_BAD_INPUT)
+    return Remote(api, token)
+
+
+def _act(case_id: str, action: Action, as_json: bool, remote: Remote | None = None) -> None:
+    if remote is not None:
+        path, body = action_request(action)
+        document = remote.call("POST", f"/cases/{case_id}{path}", body, key=action.action_id)
+    else:
+        document = action_document(_run(lambda client: act(client, case_id, action)))
     if as_json:
         output.emit_json(document)
     else:
@@ -150,6 +173,9 @@ def dev(
     port: Annotated[
         int, typer.Option("--port", help="Temporal gRPC port; the UI is port+1000.")
     ] = 7233,
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help="HTTP API port (default 8000).")
+    ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Run two demo cases once started.")] = False,
 ) -> None:
     """Start the embedded Temporal dev server (SQLite) and a worker, until Ctrl-C."""
@@ -165,11 +191,34 @@ def dev(
         settings,
         data_dir=(data_dir or settings.data_dir).expanduser().resolve(),
         port=port,
+        api_port=api_port or settings.api_port,
         policy=policy,
         policy_source=str(policy_file or settings.policy_file or "default"),
         demo=demo,
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Default: WHISTLE_API_HOST.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Default: WHISTLE_API_PORT (8000).")
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) for the cluster and database in the settings."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_config=None,
+    )
 
 
 @app.command()
@@ -214,8 +263,14 @@ def raise_(
         str, typer.Option("--raised-by", help="Who blows the whistle.")
     ] = "branch",
     case_id: Annotated[
-        str | None, typer.Option("--case-id", help="Choose the case id (a repeat is refused).")
+        str | None,
+        typer.Option(
+            "--case-id",
+            help="Choose the case id (a repeat is refused); with --api, an idempotency key.",
+        ),
     ] = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Blow a whistle: start a case."""
@@ -223,6 +278,23 @@ def raise_(
         parsed_level = WhistleLevel.parse(level)
     except ValueError as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
+    remote = _remote(api, token)
+    if remote is not None:  # the API records the acting branch as the raiser
+        body = {
+            "compound": compound,
+            "level": parsed_level.label,
+            "category": category,
+            "title": title,
+            "description": description,
+            "location": location,
+            "departments": list(department or []),
+        }
+        document = remote.call("POST", "/cases", body, key=case_id)
+        if as_json:
+            output.emit_json(document)
+        else:
+            output.console.print(f"raised [bold]{document['case_id']}[/]", highlight=False)
+        return
     settings = _settings()
     request = RaiseWhistle(
         compound=compound,
@@ -263,6 +335,8 @@ def escalate(
     reason: Annotated[str, typer.Option("--reason")],
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Escalate a case by hand, one whistle up."""
@@ -270,6 +344,7 @@ def escalate(
         case_id,
         Escalate(action_id=action_id or new_action_id(), actor=actor, reason=reason),
         as_json,
+        _remote(api, token),
     )
 
 
@@ -289,6 +364,8 @@ def meeting(
     ] = None,
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record the joint meeting (联席会议) and its plan, at the joint task force."""
@@ -307,7 +384,7 @@ def meeting(
         tasks=tasks,
         deadline_seconds=_duration(deadline, "deadline") if deadline else None,
     )
-    _act(case_id, action, as_json)
+    _act(case_id, action, as_json, _remote(api, token))
 
 
 @app.command()
@@ -317,13 +394,15 @@ def confirm(
     note: Annotated[str, typer.Option("--note")] = "",
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Confirm the result with a satisfaction score: closes the case."""
     action = Confirm(
         action_id=action_id or new_action_id(), actor=actor, satisfaction=satisfaction, note=note
     )
-    _act(case_id, action, as_json)
+    _act(case_id, action, as_json, _remote(api, token))
 
 
 @app.command()
@@ -332,11 +411,16 @@ def reopen(
     reason: Annotated[str, typer.Option("--reason")],
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Reject the result (重办): the case goes back to be handled again."""
     _act(
-        case_id, Reopen(action_id=action_id or new_action_id(), actor=actor, reason=reason), as_json
+        case_id,
+        Reopen(action_id=action_id or new_action_id(), actor=actor, reason=reason),
+        as_json,
+        _remote(api, token),
     )
 
 
@@ -346,6 +430,8 @@ def withdraw(
     reason: Annotated[str, typer.Option("--reason")],
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Withdraw the whistle while the case is open."""
@@ -353,6 +439,7 @@ def withdraw(
         case_id,
         Withdraw(action_id=action_id or new_action_id(), actor=actor, reason=reason),
         as_json,
+        _remote(api, token),
     )
 
 
@@ -365,6 +452,8 @@ def report_in(
     department: Department,
     actor: ActorOpt = "",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A department reports in (报到) on a case."""
@@ -372,6 +461,7 @@ def report_in(
         case_id,
         ReportIn(action_id=action_id or new_action_id(), actor=actor, department=department),
         as_json,
+        _remote(api, token),
     )
 
 
@@ -384,6 +474,8 @@ def sign_off(
     note: Annotated[str, typer.Option("--note")] = "",
     actor: ActorOpt = "",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A department signs off with its outcome."""
@@ -395,7 +487,7 @@ def sign_off(
         reason=reason,
         note=note,
     )
-    _act(case_id, action, as_json)
+    _act(case_id, action, as_json, _remote(api, token))
 
 
 @app.command()
@@ -412,6 +504,8 @@ def extend(
     ] = False,
     actor: ActorOpt = "",
     action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask for an extension (延期) with --by, or decide one with --approve/--refuse."""
@@ -435,15 +529,21 @@ def extend(
             approve=approve,
             reason=reason,
         )
-    _act(case_id, action, as_json)
+    _act(case_id, action, as_json, _remote(api, token))
 
 
 # --- reading -------------------------------------------------------------------
 
 
 @app.command()
-def show(case_id: str, as_json: JsonFlag = False) -> None:
+def show(
+    case_id: str, api: ApiOpt = None, token: TokenOpt = None, as_json: JsonFlag = False
+) -> None:
     """A case: level, status, departments, deadlines and every event."""
+    remote = _remote(api, token)
+    if remote is not None:
+        _print_case(remote.call("GET", f"/cases/{case_id}"), as_json)
+        return
 
     async def work(client: Client) -> dict[str, Any]:
         try:
@@ -456,7 +556,10 @@ def show(case_id: str, as_json: JsonFlag = False) -> None:
                 raise
             return document
 
-    document = _run(work)
+    _print_case(_run(work), as_json)
+
+
+def _print_case(document: dict[str, Any], as_json: bool) -> None:
     if as_json:
         output.emit_json(document)
     else:
@@ -482,7 +585,9 @@ def cases(
     status: Annotated[
         str | None, typer.Option("--status", help="Only cases in this status.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 200,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 200,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List cases from the SQL projection, newest first."""
@@ -491,11 +596,16 @@ def cases(
         output.fail(
             f"status: must be one of {', '.join(statuses)}; got {status!r}", output.EXIT_BAD_INPUT
         )
-    engine = make_engine(_settings().sqlalchemy_url())
-    try:
-        rows = [case_row_document(r) for r in list_cases(engine, status=status, limit=limit)]
-    finally:
-        engine.dispose()
+    remote = _remote(api, token)
+    if remote is not None:
+        query = f"?limit={limit}" + (f"&status={status}" if status else "")
+        rows = remote.call("GET", f"/cases{query}")["cases"]
+    else:
+        engine = make_engine(_settings().sqlalchemy_url())
+        try:
+            rows = [case_row_document(r) for r in list_cases(engine, status=status, limit=limit)]
+        finally:
+            engine.dispose()
     if as_json:
         output.emit_json({"cases": rows})
     else:

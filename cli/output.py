@@ -17,6 +17,7 @@ EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
 EXIT_UNAVAILABLE = 4
+EXIT_FORBIDDEN = 5
 
 
 def emit_json(document: Any) -> None:

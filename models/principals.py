@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class PrincipalKind(StrEnum):
@@ -24,3 +25,12 @@ class Principal:
     def actor(self) -> str:
         """How the principal is recorded on the events it causes."""
         return f"{self.kind.value}:{self.name}"
+
+
+def principal_document(principal: Principal) -> dict[str, Any]:
+    return {
+        "name": principal.name,
+        "kind": principal.kind.value,
+        "compounds": sorted(principal.compounds),
+        "department": principal.department,
+    }

@@ -38,6 +38,8 @@ def free_port() -> int:
 class Dev:
     def __init__(self, data_dir: Path, port: int, policy: Path) -> None:
         self.data_dir, self.port, self.policy = data_dir, port, policy
+        self.api_port = free_port()
+        self.api = f"http://127.0.0.1:{self.api_port}"
         self.env = {
             **os.environ,
             "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
@@ -60,6 +62,8 @@ class Dev:
                     str(self.port),
                     "--policy",
                     str(self.policy),
+                    "--api-port",
+                    str(self.api_port),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -223,6 +227,73 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     assert dev.json("show", joint)["status"] == "awaiting_confirmation"
     dev.run("withdraw", late, "--reason", "owner moved the car")
     assert dev.json("show", late)["status"] == "withdrawn"
+    assert dev.stop() == 0
+
+
+def test_cli_acts_through_the_api_as_a_principal(dev: Dev) -> None:
+    admin_token = (dev.data_dir / "admin.token").read_text().strip()
+    assert admin_token.startswith("wst_")
+    assert "first admin token" in (dev.data_dir / "dev.out").read_text()
+    dev.run(
+        "admin", "add-principal", "--name", "anning", "--kind", "branch", "--compound", "Anningyuan"
+    )
+    dev.run(
+        "admin",
+        "add-principal",
+        "--name",
+        "fire",
+        "--kind",
+        "department",
+        "--department",
+        "fire_rescue",
+    )
+    bad = dev.run(
+        "admin",
+        "add-principal",
+        "--name",
+        "army",
+        "--kind",
+        "department",
+        "--department",
+        "army",
+        ok=False,
+    )
+    assert bad.returncode == 2 and "unknown department" in bad.stderr
+    branch = dev.json("admin", "issue-token", "anning", "--expires", "30d")["token"]
+    fire = dev.json("admin", "issue-token", "fire")
+    as_branch = ["--api", dev.api, "--token", branch]
+    as_fire = ["--api", dev.api, "--token", fire["token"]]
+
+    case = dev.json(
+        "raise",
+        "--compound",
+        "Anningyuan",
+        "--level",
+        "emergency",
+        "--category",
+        "fire_lane",
+        "--title",
+        "Fire lane",
+        *as_branch,
+    )["case_id"]
+    dev.run("report-in", case, "-d", "fire_rescue", *as_fire)
+    refused = dev.run("report-in", case, "-d", "police", *as_fire, ok=False)
+    assert refused.returncode == 5 and "acts only for department 'fire_rescue'" in refused.stderr
+    refused = dev.run("confirm", case, "--satisfaction", "5", *as_fire, ok=False)
+    assert refused.returncode == 5
+    refused = dev.run("report-in", case, "-d", "fire_rescue", *as_fire, ok=False)
+    assert refused.returncode == 1 and "already reported in" in refused.stderr
+    shown = dev.json("show", case, *as_branch)
+    assert shown["events"][0]["actor"] == "branch:anning"
+    assert shown["events"][2]["actor"] == "department:fire"
+    deadline = time.monotonic() + 10  # the projection lands just after each step
+    while [c["case_id"] for c in dev.json("cases", *as_fire)["cases"]] != [case]:
+        assert time.monotonic() < deadline, dev.json("cases", *as_fire)
+        time.sleep(0.2)
+
+    dev.run("admin", "revoke-token", fire["token_id"])
+    refused = dev.run("show", case, *as_fire, ok=False)
+    assert refused.returncode == 5 and "valid bearer token" in refused.stderr
     assert dev.stop() == 0
 
 

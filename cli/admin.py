@@ -1,0 +1,126 @@
+"""``whistle admin``: principals and API tokens, straight in the SQL database.
+
+Run on a host that reaches the database (``WHISTLE_DATABASE_URL``); over HTTP
+an admin token does the same through ``/principals`` and ``/tokens``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+
+from cli import output
+from models.durations import parse_duration
+from models.principals import principal_document
+from models.text_rules import RuleViolation
+from policy.loader import load_policy
+from settings import get_settings
+from store.engine import make_engine
+from store.policies import policy_in_force
+from store.principals import add_principal, issue_token, list_principals, revoke_token
+
+admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _engine() -> Engine:
+    return make_engine(get_settings().sqlalchemy_url())
+
+
+@admin.command("add-principal")
+def add_principal_command(
+    name: Annotated[str, typer.Option("--name", help="Unique name, e.g. anningyuan-branch.")],
+    kind: Annotated[str, typer.Option("--kind", help="branch | department | auditor | admin")],
+    compound: Annotated[
+        list[str] | None, typer.Option("--compound", help="Branches: a compound they speak for.")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Departments: the department code.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a principal: a branch, a department, an auditor or an admin."""
+    engine = _engine()
+    policy = policy_in_force(engine) or load_policy(get_settings().policy_file)
+    try:
+        added = add_principal(
+            engine,
+            name=name,
+            kind=kind,
+            compounds=list(compound or []),
+            department=department,
+            known_departments=set(policy.departments),
+        )
+    except RuleViolation as err:
+        output.fail(str(err), output.EXIT_BAD_INPUT)
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json(principal_document(added))
+    else:
+        output.console.print(f"added {added.actor}", highlight=False)
+
+
+@admin.command("issue-token")
+def issue_token_command(
+    name: Annotated[str, typer.Argument(help="The principal's name.")],
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Lifetime, e.g. 90d; none means no expiry.")
+    ] = None,
+    label: Annotated[str, typer.Option("--label", help="Where the token is used.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a token for a principal. It is shown once; only its hash is kept."""
+    lifetime = None
+    if expires:
+        try:
+            lifetime = timedelta(seconds=parse_duration(expires, field="expires"))
+        except ValueError as err:
+            output.fail(str(err), output.EXIT_BAD_INPUT)
+    engine = _engine()
+    try:
+        token_id, token = issue_token(engine, name, expires_in=lifetime, label=label)
+    except RuleViolation as err:
+        output.fail(str(err), output.EXIT_NOT_FOUND)
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json({"token_id": token_id, "token": token, "principal": name})
+    else:
+        output.console.print(f"token {token_id} for {name} (shown once):\n{token}", highlight=False)
+
+
+@admin.command("revoke-token")
+def revoke_token_command(token_id: str, as_json: JsonFlag = False) -> None:
+    """Revoke a token by its id; it stops working at once."""
+    engine = _engine()
+    try:
+        revoked = revoke_token(engine, token_id)
+    finally:
+        engine.dispose()
+    if not revoked:
+        output.fail(f"token: no live token {token_id!r}", output.EXIT_NOT_FOUND)
+    if as_json:
+        output.emit_json({"token_id": token_id, "revoked": True})
+    else:
+        output.console.print(f"revoked {token_id}", highlight=False)
+
+
+@admin.command("principals")
+def principals_command(as_json: JsonFlag = False) -> None:
+    """List the principals."""
+    engine = _engine()
+    try:
+        found = list_principals(engine)
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json({"principals": [principal_document(p) for p in found]})
+        return
+    for p in found:
+        scope = ", ".join(sorted(p.compounds)) or p.department or ""
+        output.console.print(f"{p.kind.value:<11} {p.name:<30} {scope}", highlight=False)

@@ -1,0 +1,110 @@
+"""Acting through the HTTP API as a principal (``--api URL --token T``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cli import output
+from models.case import (
+    Action,
+    Confirm,
+    DecideExtension,
+    Escalate,
+    HoldJointMeeting,
+    Reopen,
+    ReportIn,
+    RequestExtension,
+    SignOff,
+    Withdraw,
+)
+from models.durations import format_duration
+
+EXIT_BY_STATUS = {
+    401: output.EXIT_FORBIDDEN,
+    403: output.EXIT_FORBIDDEN,
+    404: output.EXIT_NOT_FOUND,
+    409: output.EXIT_REJECTED,
+    422: output.EXIT_BAD_INPUT,
+}
+
+
+@dataclass(frozen=True)
+class Remote:
+    url: str
+    token: str
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, key: str | None = None
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if key:
+            headers["Idempotency-Key"] = key
+        try:
+            response = httpx.request(
+                method, self.url.rstrip("/") + path, json=body, headers=headers, timeout=60
+            )
+        except httpx.HTTPError as err:
+            output.fail(f"cannot reach the API at {self.url}: {err}", output.EXIT_UNAVAILABLE)
+        if response.status_code >= 400:
+            output.fail(_detail(response), EXIT_BY_STATUS.get(response.status_code, 4))
+        return response.json()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+        )
+    return f"HTTP {response.status_code}: {detail}"
+
+
+def action_request(action: Action) -> tuple[str, dict[str, Any]]:
+    """The API path (under /cases/{id}) and body of an action."""
+    match action:
+        case ReportIn():
+            return "/report-in", {"department": action.department}
+        case SignOff():
+            return "/sign-off", {
+                "department": action.department,
+                "outcome": action.outcome,
+                "reason": action.reason,
+                "note": action.note,
+            }
+        case RequestExtension():
+            return "/extensions", {
+                "department": action.department,
+                "by": format_duration(action.seconds),
+                "reason": action.reason,
+            }
+        case DecideExtension():
+            return "/extensions/decision", {
+                "department": action.department,
+                "approve": action.approve,
+                "reason": action.reason,
+            }
+        case HoldJointMeeting():
+            return "/joint-meeting", {
+                "lead": action.lead,
+                "attendees": action.attendees,
+                "decision": action.decision,
+                "tasks": action.tasks,
+                "deadline": format_duration(action.deadline_seconds)
+                if action.deadline_seconds
+                else None,
+            }
+        case Escalate():
+            return "/escalate", {"reason": action.reason}
+        case Confirm():
+            return "/confirm", {"satisfaction": action.satisfaction, "note": action.note}
+        case Reopen():
+            return "/reopen", {"reason": action.reason}
+        case Withdraw():
+            return "/withdraw", {"reason": action.reason}
+    raise TypeError(f"no API route for {type(action).__name__}")
