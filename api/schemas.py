@@ -49,7 +49,7 @@ Duration = Annotated[str, Field(max_length=32, examples=["30m", "2d"]), AfterVal
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RaiseBody(Body):

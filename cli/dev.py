@@ -163,6 +163,10 @@ def run_dev(
     dev_settings = settings.model_copy(
         update={"data_dir": data_dir, "temporal_address": server.address, "api_port": api_port}
     )
+    if api_port in (server.port, server.ui_port):
+        output.fail(
+            f"api-port: {api_port} is taken by Temporal or its Web UI", output.EXIT_BAD_INPUT
+        )
     if _port_in_use(api_port):
         output.fail(f"port {api_port} on 127.0.0.1 (the API) is in use", output.EXIT_UNAVAILABLE)
     engine = make_engine(dev_settings.sqlalchemy_url())
@@ -228,7 +232,14 @@ async def _serve(
         )
     )
     api_task = asyncio.create_task(api.serve())
-    while not api.started and not api_task.done():
+    while not api.started:
+        if api_task.done():
+            stop.set()
+            await worker_task
+            output.fail(
+                f"the HTTP API could not start on 127.0.0.1:{settings.api_port}",
+                output.EXIT_UNAVAILABLE,
+            )
         await asyncio.sleep(0.05)
     api_url = f"http://127.0.0.1:{settings.api_port}"
     token_note = (

@@ -4,95 +4,17 @@ finds every open case again."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.devkit import WHISTLE, Dev, free_port
+
 pytestmark = pytest.mark.e2e
-
-WHISTLE = str(Path(sys.executable).parent / "whistle")
-
-
-def free_port() -> int:
-    """A port whose UI twin (port + 1000) is free too."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port + 1000 < 65535:
-            with socket.socket() as twin:
-                if twin.connect_ex(("127.0.0.1", port + 1000)) != 0:
-                    return port
-    raise RuntimeError("no free port pair")
-
-
-class Dev:
-    def __init__(self, data_dir: Path, port: int, policy: Path) -> None:
-        self.data_dir, self.port, self.policy = data_dir, port, policy
-        self.api_port = free_port()
-        self.api = f"http://127.0.0.1:{self.api_port}"
-        self.env = {
-            **os.environ,
-            "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
-            "WHISTLE_DATABASE_URL": f"sqlite:///{data_dir}/whistle.db",
-            "WHISTLE_LOG_LEVEL": "WARNING",
-        }
-        self.process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        out = self.data_dir / "dev.out"
-        seen = out.stat().st_size if out.exists() else 0
-        with out.open("a") as log:
-            self.process = subprocess.Popen(
-                [
-                    WHISTLE,
-                    "dev",
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--port",
-                    str(self.port),
-                    "--policy",
-                    str(self.policy),
-                    "--api-port",
-                    str(self.api_port),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-                env=self.env,
-            )
-        deadline = time.monotonic() + 90
-        while "whistle dev is running" not in out.read_text()[seen:]:
-            assert self.process.poll() is None, out.read_text()
-            assert time.monotonic() < deadline, "whistle dev did not start"
-            time.sleep(0.2)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(60)
-        self.process = None
-        return code
-
-    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [WHISTLE, *args], capture_output=True, text=True, env=self.env, timeout=60
-        )
-        if ok:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
 
 
 @pytest.fixture
