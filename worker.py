@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.publish import CasePublisher
+from audit.archive import run_archiver
 from casework.connection import connect
 from settings import Settings
 from store.engine import make_engine
@@ -52,7 +53,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             task_queue=settings.task_queue,
         )
         async with worker:
+            archiver = asyncio.create_task(run_archiver(client, engine, stop))
             await stop.wait()
+            await archiver
         log.info("worker stopped")
     engine.dispose()
 

@@ -7,7 +7,7 @@ of the route functions at runtime, including the local ``Who`` dependency.
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, status
@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from api import schemas
 from api.access import acting_department, can_see, forbid, require_kind, scope_of
+from audit.stats import current_quarter, quarter_bounds, red_black, stats
 from casework.cases import (
     ActionRejected,
     CaseAlreadyExists,
@@ -435,6 +436,53 @@ def create_app(
             reason=body.reason,
         )
         return await apply(request, case_id, action)
+
+    # --- assessment ----------------------------------------------------------
+
+    def require_reader_of_all(principal: Principal) -> None:
+        if principal.kind not in (PrincipalKind.AUDITOR, PrincipalKind.ADMIN):
+            raise forbid(f"only auditors and admins read the assessment; you are {principal.actor}")
+
+    def period(
+        start: str | None, end: str | None, quarter: str | None
+    ) -> tuple[datetime | None, datetime | None]:
+        try:
+            if quarter:
+                if start or end:
+                    raise RuleViolation("quarter: give a quarter or from/to, not both")
+                return quarter_bounds(quarter)
+            return (
+                datetime.combine(date.fromisoformat(start), time(), UTC) if start else None,
+                datetime.combine(date.fromisoformat(end), time(), UTC) if end else None,
+            )
+        except ValueError as err:
+            raise RuleViolation(str(err) if ":" in str(err) else f"period: {err}") from None
+
+    DATE = r"^\d{4}-\d{2}-\d{2}$"
+    Quarter = Annotated[str | None, Query(max_length=6, pattern=r"^\d{4}Q[1-4]$")]
+
+    @app.get("/stats", tags=["audit"])
+    def get_stats(
+        request: Request,
+        principal: Who,
+        start: Annotated[str | None, Query(alias="from", pattern=DATE)] = None,
+        end: Annotated[str | None, Query(alias="to", pattern=DATE)] = None,
+        quarter: Quarter = None,
+        by: Literal["department", "compound", "level"] = "department",
+    ) -> dict[str, Any]:
+        """Response, resolution, satisfaction, return, redo, on-time rates; times; whistles."""
+        require_reader_of_all(principal)
+        first, last = period(start, end, quarter)
+        return stats(engine_of(request), start=first, end=last, by=by)
+
+    @app.get("/stats/red-black", tags=["audit"])
+    def get_red_black(request: Request, principal: Who, quarter: Quarter = None) -> dict[str, Any]:
+        """The quarter's top three and bottom three departments (红黑榜)."""
+        require_reader_of_all(principal)
+        chosen = quarter or current_quarter()
+        first, last = period(None, None, chosen)
+        groups = stats(engine_of(request), start=first, end=last)["groups"]
+        return {"quarter": chosen, **red_black(groups)}
 
     # --- policy and principals ----------------------------------------------
 

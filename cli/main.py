@@ -28,6 +28,7 @@ from casework.connection import connect
 from casework.views import action_document, case_document
 from cli import output
 from cli.admin import admin
+from cli.audit import audit, stats_app
 from cli.remote import Remote, action_request
 from logs import configure_logging
 from models.case import (
@@ -62,6 +63,8 @@ app = typer.Typer(
 )
 
 app.add_typer(admin, name="admin")
+app.add_typer(audit, name="audit")
+app.add_typer(stats_app, name="stats")
 
 T = TypeVar("T")
 

@@ -161,6 +161,8 @@ class CaseEvent:
     to_level: str | None = None
     reason: str | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    hash: str = ""
+    """Ledger link: SHA-256 over this event and the previous event's hash."""
 
 
 @dataclass(kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -38,6 +38,8 @@ class CaseRecord(SQLModel, table=True):
     redos: int = 0
     policy_version: str = Field(max_length=40)
     last_seq: int = 0
+    head_hash: str = Field(default="", max_length=64)
+    """Ledger hash of event ``last_seq``: anchors the end of the chain."""
 
 
 class CaseEventRecord(SQLModel, table=True):
@@ -57,6 +59,8 @@ class CaseEventRecord(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     """JSON object of strings."""
+    hash: str = Field(default="", max_length=64)
+    """SHA-256 over this event and the previous one's hash (see models.ledger)."""
 
 
 class NotificationRecord(SQLModel, table=True):
@@ -111,3 +115,21 @@ class ApiTokenRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_when(False))
     expires_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class CaseArchiveRecord(SQLModel, table=True):
+    """A closed case's full Temporal history, kept after the server forgets it."""
+
+    __tablename__ = "case_archives"
+
+    case_id: str = Field(primary_key=True, max_length=100)
+    run_id: str = Field(max_length=64)
+    archived_at: datetime = Field(sa_column=_when(False))
+    code_version: str = Field(max_length=40)
+    """Fingerprint of the workflow code that archived it (audit.archive.code_version)."""
+    policy_version: str = Field(max_length=40)
+    history_events: int
+    history_sha256: str = Field(max_length=64)
+    """SHA-256 of the uncompressed history JSON."""
+    ledger_head_hash: str = Field(max_length=64)
+    history_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -49,6 +49,7 @@ def write_changes(engine: Engine, changes: CaseChanges) -> None:
         "redos": summary.redos,
         "policy_version": summary.policy_version,
         "last_seq": last_seq,
+        "head_hash": changes.events[-1].hash if changes.events else "",
     }
     event_rows = [
         {
@@ -63,6 +64,7 @@ def write_changes(engine: Engine, changes: CaseChanges) -> None:
             "to_level": e.to_level,
             "reason": e.reason,
             "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+            "hash": e.hash,
         }
         for e in changes.events
     ]

@@ -296,3 +296,16 @@ async def test_openapi_is_served(api: Api) -> None:
     schema = (await api.http.get("/openapi.json")).json()
     assert "/cases/{case_id}/sign-off" in schema["paths"]
     assert (await api.http.get("/docs")).status_code == 200
+
+
+async def test_assessment_is_for_auditors_and_admins(api: Api) -> None:
+    for role in ("auditor", "admin"):
+        table = await api.ok(role, "GET", "/stats?by=compound&from=2020-01-01")
+        assert table["by"] == "compound" and "Anningyuan" in table["groups"]
+        lists = await api.ok(role, "GET", "/stats/red-black?quarter=2026Q4")
+        assert set(lists) == {"quarter", "red", "black"}
+    for role in ("branch", "fire"):
+        assert (await api.call(role, "GET", "/stats")).status_code == 403
+    bad = await api.call("auditor", "GET", "/stats?quarter=2026Q4&from=2026-10-01")
+    assert bad.status_code == 422
+    assert (await api.call("auditor", "GET", "/stats?quarter=2026Q9")).status_code == 422

@@ -84,6 +84,24 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     closed = dev.json("confirm", case, "--satisfaction", "4")
     assert closed["status"] == "closed"
 
+    # The worker archives the closed case; auditors verify, replay and export it.
+    deadline = time.monotonic() + 30
+    while not next(c for c in dev.json("audit", "verify")["cases"] if c["case_id"] == case)[
+        "archived"
+    ]:
+        assert time.monotonic() < deadline, "the case was never archived"
+        time.sleep(0.5)
+    replayed = dev.json("audit", "replay", case)
+    assert replayed["deterministic"] and replayed["ledger_differences"] == []
+    assert replayed["timeline"][-1]["status"] == "closed"
+    exported = dev.data_dir / "case.json"
+    dev.run("audit", "export", case, "--out", str(exported))
+    offline = dev.json("audit", "replay", "--history", str(exported))
+    assert offline["deterministic"] and offline["source"] == "file"
+    assert [s["kind"] for s in offline["timeline"]] == [s["kind"] for s in replayed["timeline"]]
+    table = dev.json("stats", "--by", "level")["groups"]
+    assert table["enforcement"]["satisfaction_rate"] == 1.0
+
     # A real timer on the real server: nobody reports in within the district's 4s.
     late = dev.json(
         "raise",

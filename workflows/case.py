@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from models.durations import format_duration
+    from models.ledger import GENESIS, event_hash
     from models.levels import WhistleLevel
     from models.publication import (
         PUBLISH_CASE_CHANGES,
@@ -782,20 +783,21 @@ class WhistleCase:
         detail: dict[str, str] | None = None,
     ) -> None:
         state = self._state
-        state.events.append(
-            CaseEvent(
-                seq=len(state.events) + 1,
-                kind=kind.value,
-                at=workflow.now(),
-                actor=actor,
-                level=state.level,
-                department=department,
-                from_level=from_level,
-                to_level=to_level,
-                reason=reason,
-                detail={k: v for k, v in (detail or {}).items() if v},
-            )
+        event = CaseEvent(
+            seq=len(state.events) + 1,
+            kind=kind.value,
+            at=workflow.now(),
+            actor=actor,
+            level=state.level,
+            department=department,
+            from_level=from_level,
+            to_level=to_level,
+            reason=reason,
+            detail={k: v for k, v in (detail or {}).items() if v},
         )
+        previous = state.events[-1].hash if state.events else GENESIS
+        event.hash = event_hash(previous, state.case_id, event, event.detail)
+        state.events.append(event)
 
     def _notify(self, department: str, kind: str, message: str) -> None:
         state = self._state

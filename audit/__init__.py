@@ -1,0 +1,1 @@
+"""What auditors need: archives of closed cases, the ledger check, replay, assessment."""

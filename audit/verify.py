@@ -1,0 +1,100 @@
+"""Check the ledger: every case's hash chain, its anchor on the case row, and
+its archive. Names the first broken link of each case."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import WorkflowHistory
+
+from audit.history import final_state
+from models.ledger import GENESIS, event_hash
+from models.tables import CaseArchiveRecord, CaseEventRecord, CaseRecord
+
+
+@dataclass(frozen=True)
+class Verdict:
+    case_id: str
+    events: int
+    problem: str | None = None
+    archived: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_case(engine: Engine, case_id: str) -> Verdict:
+    with Session(engine) as session:
+        case = session.get(CaseRecord, case_id)
+        rows = list(
+            session.exec(
+                select(CaseEventRecord)
+                .where(CaseEventRecord.case_id == case_id)
+                .order_by(col(CaseEventRecord.seq), col(CaseEventRecord.id))
+            )
+        )
+        archive = session.get(CaseArchiveRecord, case_id)
+    problem = _chain_problem(case_id, case, rows)
+    if problem is None and archive is not None:
+        problem = _archive_problem(archive, rows)
+    return Verdict(case_id, len(rows), problem, archive is not None)
+
+
+def _chain_problem(
+    case_id: str, case: CaseRecord | None, rows: list[CaseEventRecord]
+) -> str | None:
+    previous = GENESIS
+    for expected, row in enumerate(rows, start=1):
+        if row.seq != expected:
+            if row.seq < expected:
+                return f"event {row.seq} appears twice (at position {expected})"
+            return f"event {expected} is missing (the next row is event {row.seq})"
+        try:
+            detail = json.loads(row.detail)
+        except ValueError:
+            return f"event {row.seq} ({row.kind}): detail is not valid JSON"
+        if event_hash(previous, case_id, row, detail) != row.hash:
+            return f"event {row.seq} ({row.kind}): content does not match its hash"
+        previous = row.hash
+    if case is None:
+        return "the case row is missing"
+    if case.last_seq != len(rows) or case.head_hash != previous:
+        return (
+            f"the chain ends at event {len(rows)} but the case row anchors event "
+            f"{case.last_seq}: events were deleted or added at the end"
+        )
+    return None
+
+
+def _archive_problem(archive: CaseArchiveRecord, rows: list[CaseEventRecord]) -> str | None:
+    try:
+        text = gzip.decompress(archive.history_gz)
+    except OSError:
+        return "archive: the stored history cannot be decompressed"
+    if hashlib.sha256(text).hexdigest() != archive.history_sha256:
+        return "archive: the history does not match its hash"
+    head = rows[-1].hash if rows else GENESIS
+    if archive.ledger_head_hash != head:
+        return "archive: the ledger head recorded at archiving differs from the ledger"
+    state = final_state(WorkflowHistory.from_json(archive.case_id, text.decode("utf-8")))
+    if state is not None and [e.hash for e in state.events] != [r.hash for r in rows]:
+        return "archive: the events in the archived history differ from the ledger"
+    return None
+
+
+def verify_all(engine: Engine) -> list[Verdict]:
+    with Session(engine) as session:
+        ids = list(session.exec(select(CaseRecord.case_id).order_by(col(CaseRecord.case_id))))
+        orphans = session.exec(
+            select(CaseEventRecord.case_id)
+            .where(col(CaseEventRecord.case_id).notin_(select(CaseRecord.case_id)))
+            .distinct()
+        )
+        ids += list(orphans)
+    return [verify_case(engine, case_id) for case_id in ids]
