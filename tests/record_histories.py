@@ -1,8 +1,9 @@
-"""Record the history of every path into tests/histories/, for the replay test.
+"""Record the history of every path into tests/histories/<code version>/.
 
-Run after a change that adds a path, never to paper over a replay failure:
-``python -m tests.record_histories``. Histories recorded by older code must
-stay; a change of commands needs ``workflow.patched`` so they still replay.
+Run after a change to the workflow or a new path: ``python -m tests.record_histories``.
+Each code version keeps its own folder and the replay test replays them all, so
+histories recorded by older code must keep replaying: a change of commands
+needs ``workflow.patched``. Never re-record to paper over a replay failure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from audit.archive import code_version
 from policy.loader import load_policy
 from settings import Settings
 from store.engine import make_engine
@@ -26,7 +28,8 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 async def record(names: list[str]) -> None:
-    HISTORIES.mkdir(exist_ok=True)
+    folder = HISTORIES / code_version()
+    folder.mkdir(parents=True, exist_ok=True)
     policy = load_policy()
     server = Path(sys.executable).parent / "temporal-test-server"
     with tempfile.TemporaryDirectory() as scratch:
@@ -39,7 +42,7 @@ async def record(names: list[str]) -> None:
                     for name in names:
                         case_id = await SCENARIOS[name](env.client, env, policy)
                         history = await env.client.get_workflow_handle(case_id).fetch_history()
-                        path = HISTORIES / f"{name}.json"
+                        path = folder / f"{name}.json"
                         path.write_text(history.to_json(), encoding="utf-8")
                         print(f"recorded {path.relative_to(Path.cwd())}")
         engine.dispose()

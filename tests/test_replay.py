@@ -17,18 +17,23 @@ from models.case import CaseState, RaiseWhistle
 from tests.scenarios import SCENARIOS
 from workflows.case import WhistleCase
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
 
 
-def test_every_path_has_a_recorded_history() -> None:
-    assert set(SCENARIOS) <= {path.stem for path in HISTORIES}
+def test_the_current_code_has_a_history_of_every_path() -> None:
+    # imported here: this module is re-imported inside the workflow sandbox
+    from audit.archive import code_version
+
+    current = Path(__file__).parent / "histories" / code_version()
+    assert current.is_dir(), f"record histories: python -m tests.record_histories ({current.name})"
+    assert set(SCENARIOS) <= {path.stem for path in current.glob("*.json")}
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}/{p.stem}" for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path) -> None:
     result = await Replayer(workflows=[WhistleCase]).replay_workflow(
         load(path), raise_on_replay_failure=False
