@@ -9,6 +9,7 @@ import asyncio
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -25,6 +26,14 @@ from workflows.case import WhistleCase
 ACTIVITY_THREADS = 16
 
 
+def worker_options(executor: ThreadPoolExecutor) -> dict[str, Any]:
+    """Slots and cache of every worker, the benchmark's ceiling worker included."""
+    return {
+        "activity_executor": executor,
+        "max_concurrent_activities": ACTIVITY_THREADS,
+    }
+
+
 def build_worker(
     client: Client, engine: Engine, settings: Settings, executor: ThreadPoolExecutor
 ) -> Worker:
@@ -34,8 +43,7 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=[WhistleCase],
         activities=[publisher.publish_case_changes],
-        activity_executor=executor,
-        max_concurrent_activities=ACTIVITY_THREADS,
+        **worker_options(executor),
     )
 
 

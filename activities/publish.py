@@ -20,19 +20,15 @@ class CasePublisher:
     def publish_case_changes(self, changes: CaseChanges) -> None:
         log = case_logger(changes.summary.case_id).bind(attempt=activity.info().attempt)
         write_changes(self._engine, changes)
-        for event in changes.events:
-            log.info(
-                "event projected",
-                seq=event.seq,
-                kind=event.kind,
-                level=event.level,
-                department=event.department,
-            )
+        # One line a batch; the events themselves are in the ledger.
+        log.info(
+            "case changes published",
+            events=[f"{e.seq}:{e.kind}" for e in changes.events],
+            status=changes.summary.status,
+            level=changes.summary.level,
+        )
         for note in changes.notifications:
             # The outbox row is the durable record; a delivery channel reads it.
-            log.info(
-                "department notified",
-                department=note.department,
-                kind=note.kind,
-                key=note.key,
+            log.debug(
+                "department notified", department=note.department, kind=note.kind, key=note.key
             )

@@ -98,8 +98,12 @@ async def act(client: Client, case_id: str, action: Action) -> ActionResult:
     """Deliver one action; the action id makes a second delivery harmless."""
     update = UPDATES[type(action)]
     try:
+        # The update id carries the action's digest: Temporal deduplicates a true
+        # repeat, while a reused action id with other content reaches the
+        # validator, which refuses it.
+        update_id = f"{action.action_id}:{rules.action_digest(action)[:16]}"
         result: ActionResult = await _handle(client, case_id).execute_update(
-            update, action, id=action.action_id, result_type=ActionResult
+            update, action, id=update_id, result_type=ActionResult
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause

@@ -234,7 +234,8 @@ class CaseState:
     """Start of the current report-in / resolve window, for reminders."""
     report_in_reminded: bool = False
     resolve_reminded: bool = False
-    action_ids: list[str] = field(default_factory=list)
+    action_digests: dict[str, str] = field(default_factory=dict)
+    """Action id -> digest of the action: a repeat is recognised, a reuse refused."""
 
     def assignment(self, department: str) -> Assignment | None:
         for item in self.departments:

@@ -128,3 +128,27 @@ async def test_status_follows_report_ins(client: Client, policy: Policy) -> None
     state = await until(client, case_id, lambda s: len(s.events) == 4)
     assert state.status == "in_progress"
     assert state.deadlines.report_in is not None and state.deadlines.resolve is not None
+
+
+async def test_a_new_lead_that_already_resolved_closes_the_whistle(
+    client: Client, policy: Policy
+) -> None:
+    case_id = await raise_case(client, policy, level="emergency", category="fire_lane")
+    await report_in(client, case_id, "police")
+    await sign(client, case_id, "police", "resolved")  # not the lead yet: recorded only
+    result = await sign(client, case_id, "fire_rescue", "not-ours", reason="wrong_locality")
+    assert result.status == "awaiting_confirmation"
+    assert [e.kind for e in result.events] == ["returned", "lead_changed", "resolved"]
+
+
+async def test_the_joint_meeting_is_reminded_at_half_time(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    window = policy.levels["joint"].report_in_seconds
+    case_id = await raise_case(client, policy, level="joint", category="illegal_structure")
+    await skip(env, seconds=window / 2 + 1)
+    state = await until(client, case_id, lambda s: "reminded" in kinds(s))
+    reminder = state.events[-1]
+    assert reminder.reason == "joint meeting due"
+    assert offset(reminder.at, state.raised_at) == pytest.approx(window / 2, abs=2)
+    assert state.status == "joint_meeting"

@@ -368,3 +368,74 @@ async def test_bad_whistle_starts_nothing(
     with pytest.raises(RPCError) as missing:
         await client.get_workflow_handle(case_id).describe()
     assert missing.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_extensions_cannot_pass_the_cap_together(dev_client: Client, policy: Policy) -> None:
+    client = dev_client
+    case_id = await raise_case(client, policy, level="emergency", category="fire_lane")
+    await both_reported_in(client, case_id)
+    hours = 3600
+    await do(
+        client,
+        case_id,
+        RequestExtension(
+            action_id=aid(), department="fire_rescue", seconds=20 * hours, reason="tow"
+        ),
+    )
+    before = await history_length(client, case_id)
+    with pytest.raises(ActionRejected, match="would be 1d16h, over the policy's cap of 1d"):
+        await act(
+            client,
+            case_id,
+            RequestExtension(
+                action_id=aid(), department="police", seconds=20 * hours, reason="also"
+            ),
+        )
+    assert await history_length(client, case_id) == before
+
+
+async def test_a_reused_action_id_with_other_content_is_refused(
+    dev_client: Client, policy: Policy
+) -> None:
+    client = dev_client
+    case_id = await raise_case(client, policy, level="emergency", category="fire_lane")
+    reused = aid()
+    await do(client, case_id, ReportIn(action_id=reused, department="fire_rescue"))
+    before = await history_length(client, case_id)
+    with pytest.raises(ActionRejected, match="was already used for a different action"):
+        await act(client, case_id, ReportIn(action_id=reused, department="police"))
+    assert await history_length(client, case_id) == before
+    again = await act(client, case_id, ReportIn(action_id=reused, department="fire_rescue"))
+    assert [e.department for e in again.events] == ["fire_rescue"]  # the true repeat
+
+
+async def test_joint_extensions_follow_the_plan(dev_client: Client, policy: Policy) -> None:
+    client = dev_client
+    case_id = await raise_case(client, policy, level="joint", category="illegal_structure")
+    await report_in(client, case_id, "urban_management", "housing")
+    await do(
+        client,
+        case_id,
+        HoldJointMeeting(action_id=aid(), lead="urban_management", attendees=["urban_management"]),
+    )
+    with pytest.raises(ActionRejected, match="'housing' is not in the joint meeting's plan"):
+        await act(
+            client,
+            case_id,
+            RequestExtension(action_id=aid(), department="housing", seconds=3600, reason="r"),
+        )
+    await do(
+        client,
+        case_id,
+        RequestExtension(action_id=aid(), department="urban_management", seconds=3600, reason="r"),
+    )
+    await sign(client, case_id, "urban_management", "unresolved", reason="injunction")
+    state = await state_of(client, case_id)
+    assert state.status == "joint_meeting"
+    assert all(a.pending_extension_seconds == 0 for a in state.departments)
+    with pytest.raises(ActionRejected, match="has no extension request pending"):
+        await act(
+            client,
+            case_id,
+            DecideExtension(action_id=aid(), department="urban_management", approve=True),
+        )

@@ -55,6 +55,12 @@ with workflow.unsafe.imports_passed_through():
 
 RULE_VIOLATION = "RuleViolation"
 
+# workflow.patched ids: each guards a change of commands, so that histories
+# recorded before it replay unchanged (tests/histories keeps them).
+NEW_LEAD_TAKES_OVER = "new-lead-takes-over"
+JOINT_PLAN_CLEARS_EXTENSIONS = "joint-plan-clears-extensions"
+JOINT_MEETING_REMINDER = "joint-meeting-reminder"
+
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -134,8 +140,8 @@ class WhistleCase:
                 continue  # an action changed the case: deadlines may have moved
             on_due()
 
-        self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._finished = True  # only now: a handler still running may record events
         await publisher
         return state
 
@@ -241,16 +247,16 @@ class WhistleCase:
     def _validate(self, action: Action, check: Callable[[], None]) -> None:
         if self._invalid:
             raise _rejected(RuleViolation(f"case: was never opened: {self._invalid}"))
-        if action.action_id in self._state.action_ids:
-            return  # a second delivery: accepted, and recorded nothing
         try:
+            if rules.is_repeat(self._state, action):
+                return  # a second delivery: accepted, and recorded nothing
             check()
         except RuleViolation as err:
             raise _rejected(err) from None
 
     def _act(self, action: Action, apply: Callable[[], None]) -> ActionResult:
         state = self._state
-        if action.action_id in state.action_ids:
+        if action.action_id in state.action_digests:
             return ActionResult(
                 case_id=state.case_id,
                 level=state.level,
@@ -259,7 +265,7 @@ class WhistleCase:
                 duplicate=True,
             )
         first = len(state.events)
-        state.action_ids.append(action.action_id)
+        state.action_digests[action.action_id] = rules.action_digest(action)
         apply()
         self._changes += 1
         return ActionResult(
@@ -342,11 +348,30 @@ class WhistleCase:
                 actor=SYSTEM,
             )
         else:
+            previous_lead = state.lead
             self._refresh_lead(actor=SYSTEM)
             if state.status == CaseStatus.AWAITING_REPORT_IN.value and all(
                 a.reported_in_at is not None for a in self._active()
             ):
                 self._set_status(CaseStatus.IN_PROGRESS)
+            if state.lead != previous_lead and workflow.patched(NEW_LEAD_TAKES_OVER):
+                self._new_lead_takes_over()
+
+    def _new_lead_takes_over(self) -> None:
+        """The new lead's sign-off, given before it led, now decides the whistle."""
+        state = self._state
+        state.resolve_reminded = False  # the new lead has not been reminded yet
+        lead = state.assignment(state.lead) if state.lead else None
+        if lead is None or lead.outcome is None:
+            return
+        if lead.outcome == Outcome.RESOLVED.value:
+            self._await_confirmation()
+        elif lead.outcome == Outcome.UNRESOLVED.value:
+            self._escalate(
+                WhistleLevel.parse(state.level).next_up(),
+                reason="the new lead department had signed off unresolved",
+                actor=SYSTEM,
+            )
 
     def _request_extension(self, action: RequestExtension) -> None:
         item = self._state.assignment(action.department)
@@ -402,8 +427,12 @@ class WhistleCase:
             name: action.tasks.get(name, "").strip() or "joint enforcement as decided"
             for name in attendees
         }
+        clear_pending = workflow.patched(JOINT_PLAN_CLEARS_EXTENSIONS)
         for item in state.departments:
             item.in_plan = False
+            if clear_pending:
+                item.pending_extension_seconds = 0
+                item.pending_extension_reason = ""
         for name in attendees:
             member = state.assignment(name)
             if member is None:  # the meeting may bring in a department new to the case
@@ -554,10 +583,14 @@ class WhistleCase:
     def _reconvene(self, reason: str, actor: str) -> None:
         state = self._state
         now = workflow.now()
+        clear_pending = workflow.patched(JOINT_PLAN_CLEARS_EXTENSIONS)
         for item in state.departments:
             item.in_plan = False
             item.outcome = None
             item.outcome_at = None
+            if clear_pending:
+                item.pending_extension_seconds = 0
+                item.pending_extension_reason = ""
         state.meeting = None
         state.deadlines.resolve = None
         state.deadlines.joint_meeting = now + timedelta(
@@ -603,6 +636,8 @@ class WhistleCase:
                 candidates.append((self._remind_time(d.report_in), self._remind_report_in))
             candidates.append((d.report_in, self._report_in_missed))
         if status == CaseStatus.JOINT_MEETING and d.joint_meeting is not None:
+            if not state.report_in_reminded and workflow.patched(JOINT_MEETING_REMINDER):
+                candidates.append((self._remind_time(d.joint_meeting), self._remind_meeting))
             candidates.append((d.joint_meeting, self._joint_meeting_overdue))
         if status in (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS) and (
             d.resolve is not None
@@ -638,6 +673,25 @@ class WhistleCase:
         for item in late:
             self._notify(
                 item.department, "reminder", f"report in by {_iso(state.deadlines.report_in)}"
+            )
+
+    def _remind_meeting(self) -> None:
+        state = self._state
+        state.report_in_reminded = True
+        self._record(
+            EventKind.REMINDED,
+            actor=SYSTEM,
+            reason="joint meeting due",
+            detail={
+                "departments": ",".join(a.department for a in self._active()),
+                "deadline": _iso(state.deadlines.joint_meeting),
+            },
+        )
+        for item in self._active():
+            self._notify(
+                item.department,
+                "reminder",
+                f"joint meeting by {_iso(state.deadlines.joint_meeting)}",
             )
 
     def _remind_resolve(self) -> None:
@@ -802,6 +856,8 @@ class WhistleCase:
     def _notify(self, department: str, kind: str, message: str) -> None:
         state = self._state
         seq = len(state.events)  # the event that caused it: stable across replays
+        # One dispatch per (case, whistle, department): whistles only go up, and
+        # the joint task force supervises rather than re-dispatching.
         key = (
             f"{state.case_id}/{state.level}/{department}/dispatch"
             if kind == "dispatch"

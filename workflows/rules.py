@@ -7,6 +7,9 @@ start a case, because a workflow start cannot be validated by the workflow.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from models.case import (
@@ -43,7 +46,12 @@ MAX_EXTENSION_SECONDS = 366 * 86400
 
 
 def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
-    """The whistle's level and its departments, or RuleViolation."""
+    """The whistle's level and its departments, or RuleViolation.
+
+    The workflow runs this in its init, on every replay too: tightening a rule
+    here would fail the replay of open cases raised under the old rule, so such
+    a change must go behind ``workflow.patched``.
+    """
     try:
         level = WhistleLevel.parse(request.level)
     except ValueError as err:
@@ -78,6 +86,26 @@ def _check_departments(departments: list[str], policy: Policy, *, field: str) ->
         if name not in policy.departments:
             known = ", ".join(sorted(policy.departments))
             raise RuleViolation(f"{field}: unknown department {name!r}; known: {known}")
+
+
+def action_digest(action: Action) -> str:
+    """What the action asks for, so a reused id with other content is caught."""
+    content = json.dumps(
+        {"type": type(action).__name__, **asdict(action)}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def is_repeat(state: CaseState, action: Action) -> bool:
+    """True for a second delivery of an applied action; refuses a reused id."""
+    seen = state.action_digests.get(action.action_id)
+    if seen is None:
+        return False
+    if seen != action_digest(action):
+        raise RuleViolation(
+            f"action_id: {action.action_id!r} was already used for a different action"
+        )
+    return True
 
 
 def _check_action(state: CaseState, action: Action) -> None:
@@ -189,6 +217,8 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
         )
     item = state.assignment(action.department)
     assert item is not None
+    if _level(state) == WhistleLevel.JOINT and not item.in_plan:
+        raise RuleViolation(f"department: {action.department!r} is not in the joint meeting's plan")
     if item.reported_in_at is None:
         raise RuleViolation(
             f"department: {action.department!r} must report in before asking for more time"
@@ -199,11 +229,17 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
         raise RuleViolation(
             f"department: {action.department!r} already has an extension request pending"
         )
+    pending = sum(a.pending_extension_seconds for a in state.departments)
+    _within_cap(state, pending + action.seconds, field="by")
+
+
+def _within_cap(state: CaseState, asked: int, *, field: str) -> None:
+    """Granted plus ``asked`` (pending requests included) stays within the cap."""
     cap = state.policy.level(_level(state)).extension_cap_seconds
-    total = state.extension_granted_seconds + action.seconds
+    total = state.extension_granted_seconds + asked
     if total > cap:
         raise RuleViolation(
-            f"by: the total extension at the {state.level} whistle would be "
+            f"{field}: the total extension at the {state.level} whistle would be "
             f"{format_duration(total)}, over the policy's cap of {format_duration(cap)}"
         )
 
@@ -216,6 +252,12 @@ def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
         raise RuleViolation(f"department: {action.department!r} has no extension request pending")
     if not action.approve and not action.reason.strip():
         raise RuleViolation("reason: a refusal needs a reason")
+    if state.status not in (CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.IN_PROGRESS.value):
+        raise RuleViolation(
+            f"status: an extension is decided while the case is being handled; it is {state.status}"
+        )
+    if action.approve:
+        _within_cap(state, item.pending_extension_seconds, field="approve")
 
 
 def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
