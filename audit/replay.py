@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from audit.archive import load_archive
 from audit.history import Step, timeline
@@ -32,9 +32,11 @@ class ReplayReport:
 
 async def replay(history: WorkflowHistory, workflow: type = WhistleCase) -> tuple[bool, str | None]:
     """Whether the current workflow code (or ``workflow``) reproduces the history."""
-    result = await Replayer(workflows=[workflow]).replay_workflow(
-        history, raise_on_replay_failure=False
-    )
+    # Unsandboxed: replay detects non-determinism by comparing commands either
+    # way, and skipping the sandbox's per-run module loading is ~3x faster.
+    result = await Replayer(
+        workflows=[workflow], workflow_runner=UnsandboxedWorkflowRunner()
+    ).replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
     return failure is None, None if failure is None else f"{type(failure).__name__}: {failure}"
 

@@ -29,7 +29,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from bench.drive import BENCH_POLICY, Driver, Recorder
 from bench.trivial import CEILING_QUEUE, Trivial
@@ -244,7 +244,7 @@ class Bench:
     # --- 4. replay ----------------------------------------------------------------------
 
     async def replay(self, histories: list[WorkflowHistory]) -> dict[str, Any]:
-        replayer = Replayer(workflows=[WhistleCase])
+        replayer = Replayer(workflows=[WhistleCase], workflow_runner=UnsandboxedWorkflowRunner())
         started = time.perf_counter()
         failures = 0
         async with replayer.workflow_replay_iterator(_aiter(histories)) as results:

@@ -133,14 +133,15 @@ async def history_length(client: Client, case_id: str, *, timeout: float = 10.0)
         events = [e async for e in handle.fetch_history_events()]
         described = await handle.describe()
         last = events[-1].event_type if events else None
+        raw = described.raw_description
         at_rest = (
             last
-            in (
-                EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            not in (
+                EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
             )
-            and not described.raw_description.pending_activities
+            and not raw.pending_activities
+            and not raw.HasField("pending_workflow_task")
         )
         if at_rest or loop.time() > deadline:
             return len(events)
