@@ -17,9 +17,8 @@ class CasePublisher:
         self._engine = engine
 
     @activity.defn(name=PUBLISH_CASE_CHANGES)
-    def publish_case_changes(self, changes: CaseChanges) -> CaseChanges:
-        """Write the batch; return it, so the local activity's marker in the
-        history keeps what was published (auditors rebuild the timeline from it)."""
+    def publish_case_changes(self, changes: CaseChanges) -> None:
+        """Write the batch: events, case row and notifications, in one transaction."""
         log = case_logger(changes.summary.case_id).bind(attempt=activity.info().attempt)
         write_changes(self._engine, changes)
         # One line a batch; the events themselves are in the ledger.
@@ -34,4 +33,3 @@ class CasePublisher:
             log.debug(
                 "department notified", department=note.department, kind=note.kind, key=note.key
             )
-        return changes

@@ -111,8 +111,21 @@ class PrincipalBody(Body):
     department: Code | None = None
 
 
+def _lifetime(value: str) -> str:
+    try:
+        seconds = parse_duration(value, field="")
+    except ValueError as err:
+        raise ValueError(str(err).removeprefix(": ")) from None
+    if seconds > MAX_TOKEN_SECONDS:
+        raise ValueError("a token lives at most 3650d")
+    return value
+
+
+MAX_TOKEN_SECONDS = 3650 * 86400
+
+
 class TokenBody(Body):
-    expires_in: Duration | None = None
+    expires_in: Annotated[str, Field(max_length=32), AfterValidator(_lifetime)] | None = None
     label: OptionalShort = ""
 
 

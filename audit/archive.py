@@ -18,6 +18,7 @@ from importlib import resources
 
 import structlog
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
@@ -50,16 +51,20 @@ def code_version() -> str:
     return f"wf-{digest.hexdigest()[:12]}"
 
 
-def unarchived_closed_cases(engine: Engine, limit: int = 100) -> list[CaseRecord]:
+def unarchived_closed_cases(
+    engine: Engine, limit: int = 100, skip: frozenset[str] = frozenset()
+) -> list[CaseRecord]:
+    """Newest first, so cases that can no longer be archived never block new ones."""
     with Session(engine) as session:
         archived = select(CaseArchiveRecord.case_id)
         query = (
             select(CaseRecord)
             .where(col(CaseRecord.status).in_(["closed", "withdrawn"]))
             .where(col(CaseRecord.case_id).notin_(archived))
-            .limit(limit)
+            .order_by(col(CaseRecord.updated_at).desc())
+            .limit(limit + len(skip))
         )
-        return list(session.exec(query))
+        return [c for c in session.exec(query) if c.case_id not in skip][:limit]
 
 
 def store_archive(engine: Engine, case: CaseRecord, history: WorkflowHistory, run_id: str) -> bool:
@@ -79,7 +84,10 @@ def store_archive(engine: Engine, case: CaseRecord, history: WorkflowHistory, ru
         if session.get(CaseArchiveRecord, case.case_id) is not None:
             return False
         session.add(record)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # another worker archived it meanwhile
+            return False
     return True
 
 
@@ -99,7 +107,8 @@ async def archive_case(client: Client, engine: Engine, case: CaseRecord) -> bool
         described = await handle.describe()
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            return False  # gone already: nothing left to archive from Temporal
+            _gone.add(case.case_id)  # nothing left to archive from Temporal
+            return False
         raise
     if described.status not in FINISHED:
         return False
@@ -112,8 +121,12 @@ async def archive_case(client: Client, engine: Engine, case: CaseRecord) -> bool
     return stored
 
 
+_gone: set[str] = set()
+"""Closed cases Temporal no longer has (past retention before archiving): skipped."""
+
+
 async def archive_pending(client: Client, engine: Engine) -> int:
-    cases = await asyncio.to_thread(unarchived_closed_cases, engine)
+    cases = await asyncio.to_thread(unarchived_closed_cases, engine, 100, frozenset(_gone))
     archived = 0
     for case in cases:
         if await archive_case(client, engine, case):

@@ -232,8 +232,11 @@ def red_black(table: dict[str, dict[str, Any]], size: int = 3) -> dict[str, list
         if known:
             scored.append({"department": name, "score": round(sum(known) / len(known), 4), **row})
     ranked = sorted(scored, key=lambda r: (-r["score"], r["department"]))
-    bottom = sorted(scored, key=lambda r: (r["score"], r["department"]))
-    return {"red": ranked[:size], "black": bottom[:size]}
+    red = ranked[:size]
+    # With few departments the lists would overlap: nobody is on both.
+    rest = [r for r in ranked if r not in red]
+    black = sorted(rest, key=lambda r: (r["score"], r["department"]))[:size]
+    return {"red": red, "black": black}
 
 
 def stats(

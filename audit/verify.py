@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowHistory
 
-from audit.history import final_state
+from audit.history import final_state, published_batches
 from models.ledger import GENESIS, event_hash
 from models.tables import CaseArchiveRecord, CaseEventRecord, CaseRecord
 
@@ -82,8 +82,17 @@ def _archive_problem(archive: CaseArchiveRecord, rows: list[CaseEventRecord]) ->
     head = rows[-1].hash if rows else GENESIS
     if archive.ledger_head_hash != head:
         return "archive: the ledger head recorded at archiving differs from the ledger"
-    state = final_state(WorkflowHistory.from_json(archive.case_id, text.decode("utf-8")))
-    if state is not None and [e.hash for e in state.events] != [r.hash for r in rows]:
+    try:
+        history = WorkflowHistory.from_json(archive.case_id, text.decode("utf-8"))
+        state = final_state(history)
+        events = (
+            state.events
+            if state is not None
+            else [e for batch in published_batches(history) for e in batch.events]
+        )
+    except Exception as err:  # a damaged archive is this case's problem, not the run's
+        return f"archive: the stored history cannot be read ({type(err).__name__})"
+    if [e.hash for e in events] != [r.hash for r in rows]:
         return "archive: the events in the archived history differ from the ledger"
     return None
 

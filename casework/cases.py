@@ -6,7 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -122,6 +128,9 @@ async def read_case(client: Client, case_id: str) -> CaseState:
         )
     except RPCError as err:
         raise _translate(case_id, err) from None
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        # not a case (another workflow type in the namespace), or a broken one
+        raise CaseNotFound(f"case: no case {case_id!r}") from None
     return state
 
 

@@ -78,7 +78,10 @@ def issue_token_command(
     lifetime = None
     if expires:
         try:
-            lifetime = timedelta(seconds=parse_duration(expires, field="expires"))
+            seconds = parse_duration(expires, field="expires")
+            if seconds > 3650 * 86400:
+                raise ValueError("expires: a token lives at most 3650d")
+            lifetime = timedelta(seconds=seconds)
         except ValueError as err:
             output.fail(str(err), output.EXIT_BAD_INPUT)
     engine = _engine()

@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.principals import Principal, PrincipalKind
@@ -75,7 +76,10 @@ def add_principal(
         if session.get(PrincipalRecord, name) is not None:
             raise RuleViolation(f"name: a principal {name!r} already exists")
         session.add(record)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # added by someone else meanwhile
+            raise RuleViolation(f"name: a principal {name!r} already exists") from None
         session.refresh(record)
         return _principal(record)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, not_, or_
+from sqlalchemy import ColumnElement, and_, func, literal, not_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -135,12 +135,19 @@ def search_cases(
             )
         )
     if where.overdue is not None:
-        late = and_(
-            col(CaseRecord.status).notin_(["closed", "withdrawn"]),
-            or_(
-                col(CaseRecord.report_in_deadline) < now,
-                col(CaseRecord.resolve_deadline) < now,
-                col(CaseRecord.confirmation_deadline) < now,
+        # A deadline counts only in the statuses where it is in force (as in the workflow).
+        late = or_(
+            and_(
+                col(CaseRecord.status).in_(["awaiting_report_in", "joint_meeting"]),
+                func.coalesce(col(CaseRecord.report_in_deadline) < now, False),
+            ),
+            and_(
+                col(CaseRecord.status).in_(["awaiting_report_in", "in_progress"]),
+                func.coalesce(col(CaseRecord.resolve_deadline) < now, False),
+            ),
+            and_(
+                col(CaseRecord.status) == "awaiting_confirmation",
+                func.coalesce(col(CaseRecord.confirmation_deadline) < now, False),
             ),
         )
         query = query.where(late if where.overdue else not_(late))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
@@ -25,6 +26,18 @@ from models.policy import Policy
 from workflows.case import WhistleCase
 
 TASK_QUEUE = "whistle-test"
+_queue = [TASK_QUEUE]
+
+
+@contextmanager
+def using_queue(task_queue: str) -> Iterator[None]:
+    """Raise cases on another worker's task queue (e.g. one on PostgreSQL)."""
+    _queue.append(task_queue)
+    try:
+        yield
+    finally:
+        _queue.pop()
+
 
 # Cases each test raised, so that a fixture can withdraw those left open: an
 # open case's timers would otherwise keep firing as later tests move the clock.
@@ -61,7 +74,7 @@ def raise_request(
 async def raise_case(client: Client, policy: Policy, **options: object) -> str:
     request = raise_request(policy, **options)  # type: ignore[arg-type]
     case_id = await raise_whistle(
-        client, request, task_queue=TASK_QUEUE, case_id=f"case-test-{uuid.uuid4().hex[:10]}"
+        client, request, task_queue=_queue[-1], case_id=f"case-test-{uuid.uuid4().hex[:10]}"
     )
     raised_cases.append((client, case_id))
     return case_id

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from casework.cases import ActionRejected, CaseNotFound, act, read_case
@@ -92,8 +97,8 @@ async def _withdraw_leftover_cases() -> AsyncIterator[None]:
             state = await read_case(client, case_id)
             if CaseStatus(state.status).is_open:
                 await act(client, case_id, Withdraw(action_id=aid(), reason="test finished"))
-        except (ActionRejected, CaseNotFound):
-            pass
+        except (ActionRejected, CaseNotFound, RPCError):
+            pass  # closed, or its worker (another task queue) is gone: nothing to do
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -110,3 +115,28 @@ def tokens(engine: Engine) -> dict[str, str]:
     from tests.apikit import make_principals
 
     return make_principals(engine, "t")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A real PostgreSQL server; CI installs the package, so there it must run."""
+    from tests import pgkit
+
+    if not pgkit.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run installs the Debian package")
+        pytest.skip("PostgreSQL is not installed here")
+    # Not under pytest's private (0700) temp dir: the postgres user must reach it.
+    root = Path(tempfile.mkdtemp(prefix="whistle-pg-"))
+    server = pgkit.PostgresServer(root)
+    server.init()
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_server: Any) -> Iterator[Engine]:
+    engine = make_engine(pg_server.url)
+    yield engine
+    engine.dispose()

@@ -60,7 +60,6 @@ RULE_VIOLATION = "RuleViolation"
 NEW_LEAD_TAKES_OVER = "new-lead-takes-over"
 JOINT_PLAN_CLEARS_EXTENSIONS = "joint-plan-clears-extensions"
 JOINT_MEETING_REMINDER = "joint-meeting-reminder"
-PUBLISH_LOCALLY = "publish-locally"
 
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -919,23 +918,16 @@ class WhistleCase:
                 events=state.events[self._published : upto],
                 notifications=notifications,
             )
-            if workflow.patched(PUBLISH_LOCALLY):
-                # A local activity runs inside the workflow task that caused it:
-                # no extra task round trips, and its marker keeps the batch.
-                await workflow.execute_local_activity(
-                    PUBLISH_CASE_CHANGES,
-                    changes,
-                    result_type=CaseChanges,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=PUBLISH_RETRY,
-                )
-            else:
-                await workflow.execute_activity(
-                    PUBLISH_CASE_CHANGES,
-                    changes,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=PUBLISH_RETRY,
-                )
+            # A regular activity, scheduled only once this workflow task commits.
+            # (Local activities halved the tasks per case, but a worker killed
+            # mid-task left side effects of a task that never committed: a
+            # ledger row whose time differed from the replayed event. Reverted.)
+            await workflow.execute_activity(
+                PUBLISH_CASE_CHANGES,
+                changes,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=PUBLISH_RETRY,
+            )
             self._published = upto
             del self._outbox[: len(notifications)]
 
