@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.stats import stats
 from audit.verify import verify_case
-from models.case import ReportIn
+from models.case import ReportIn, Withdraw
 from models.policy import Policy
 from settings import Settings
 from store.principals import add_principal, authenticate, issue_token, revoke_token
@@ -34,7 +34,7 @@ from tests.casekit import (
     state_of,
     using_queue,
 )
-from worker import build_worker
+from worker import ACTIVITY_THREADS, build_worker
 
 PG_QUEUE = "whistle-test-pg"
 
@@ -65,7 +65,7 @@ async def test_a_whole_case_projects_onto_postgresql(
     env: WorkflowEnvironment, pg_engine: Engine, policy: Policy
 ) -> None:
     settings = Settings(task_queue=PG_QUEUE)
-    with ThreadPoolExecutor(8) as executor:
+    with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
         async with build_worker(env.client, pg_engine, settings, executor):
             case_id = await _on_queue(env.client, env, policy)
             state = await final_state(env.client, case_id)
@@ -92,7 +92,7 @@ async def test_postgresql_outage_loses_nothing(
     """PostgreSQL stops while a case is acted on; the case carries on; once the
     database is back every event lands once, in order."""
     settings = Settings(task_queue=PG_QUEUE)
-    with ThreadPoolExecutor(8) as executor:
+    with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
         async with build_worker(env.client, pg_engine, settings, executor):
             with using_queue(PG_QUEUE):
                 case_id = await raise_case(
@@ -119,6 +119,9 @@ async def test_postgresql_outage_loses_nothing(
                 if rows is not None and len(rows) == len(state.events):
                     break
                 await asyncio.sleep(0.1)
+            # Close the case while its worker runs: nothing left for later clock jumps.
+            await do(env.client, case_id, Withdraw(action_id=aid(), reason="test done"))
+            await final_state(env.client, case_id)
     assert rows is not None
     assert [r.seq for r in rows] == list(range(1, len(state.events) + 1))
     assert [r.kind for r in rows] == [e.kind for e in state.events]
