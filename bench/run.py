@@ -291,15 +291,15 @@ class Bench:
             await asyncio.sleep(1.0)  # let the first workflow tasks and projections settle
             trips = await self.action_sample(ids, samples)
             rss = rss_mib(self.worker_pid)
-            rows.append(
-                {
-                    "open_cases": len(opened),
-                    "opened_per_second": round(more / elapsed, 1),
-                    "worker_rss_mib": round(rss, 1),
-                    "rss_kib_per_open_case": round((rss - base) * 1024 / len(opened), 1),
-                    "action_round_trip_ms": _ms(trips),
-                }
-            )
+            row = {
+                "open_cases": len(opened),
+                "opened_per_second": round(more / elapsed, 1),
+                "worker_rss_mib": round(rss, 1),
+                "rss_kib_per_open_case": round((rss - base) * 1024 / len(opened), 1),
+                "action_round_trip_ms": _ms(trips),
+            }
+            rows.append(row)
+            console.print(f"  growth: {json.dumps(row)}")  # partial results survive a long run
         await self.close_all(opened)
         return rows
 
