@@ -23,31 +23,15 @@ class Step:
     after: CaseSummary
 
 
-LOCAL_ACTIVITY_MARKER = "core_local_activity"
-
-
 def published_batches(history: WorkflowHistory) -> list[CaseChanges]:
-    """Every batch the case published, in order.
-
-    Cases publish by local activity: its marker keeps the result, which is the
-    batch itself. Histories from before that scheduled a regular activity,
-    whose input is the batch.
-    """
+    """Every batch the case published, in order: the inputs of its publishing activity."""
     batches = []
     for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attributes = event.activity_task_scheduled_event_attributes
-            if attributes.activity_type.name == PUBLISH_CASE_CHANGES:
-                (changes,) = _converter.from_payloads(attributes.input.payloads, [CaseChanges])
-                batches.append(changes)
-        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            marker = event.marker_recorded_event_attributes
-            if marker.marker_name != LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
-                continue
-            (data,) = _converter.from_payloads(marker.details["data"].payloads, [dict])
-            if data.get("activity_type") != PUBLISH_CASE_CHANGES:
-                continue
-            (changes,) = _converter.from_payloads(marker.details["result"].payloads, [CaseChanges])
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        attributes = event.activity_task_scheduled_event_attributes
+        if attributes.activity_type.name == PUBLISH_CASE_CHANGES:
+            (changes,) = _converter.from_payloads(attributes.input.payloads, [CaseChanges])
             batches.append(changes)
     return batches
 
