@@ -206,6 +206,7 @@ def create_app(
             raised_by=principal.actor,
             departments=list(body.departments),
             policy=policy,
+            evidence=schemas.to_evidence(body.evidence),
         )
         case_id = None
         if idempotency_key:
@@ -309,6 +310,7 @@ def create_app(
             outcome=body.outcome,
             reason=body.reason,
             note=body.note,
+            evidence=schemas.to_evidence(body.evidence),
         )
         return await apply(request, case_id, action)
 
@@ -369,6 +371,7 @@ def create_app(
             deadline_seconds=parse_duration(body.deadline, field="deadline")
             if body.deadline
             else None,
+            evidence=schemas.to_evidence(body.evidence),
         )
         return await apply(request, case_id, action)
 

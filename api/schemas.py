@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models.durations import parse_duration
+from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence, check_evidence, check_url
 from models.text_rules import (
     LONG_MAX,
     REASON_MAX,
@@ -52,6 +53,39 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _url(value: str) -> str:
+    try:
+        check_url(value, field="")
+    except RuleViolation as err:
+        raise ValueError(str(err).removeprefix(": ")) from None
+    return value
+
+
+class EvidenceBody(Body):
+    """A photo or document kept elsewhere, named by its address and SHA-256."""
+
+    url: Annotated[str, Field(max_length=URL_MAX), AfterValidator(_url)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    label: OptionalShort = ""
+
+
+def _distinct_files(items: list[EvidenceBody]) -> list[EvidenceBody]:
+    try:
+        check_evidence(to_evidence(items))
+    except RuleViolation as err:
+        raise ValueError(str(err).removeprefix("evidence")) from None
+    return items
+
+
+EvidenceList = Annotated[
+    list[EvidenceBody], Field(max_length=EVIDENCE_MAX), AfterValidator(_distinct_files)
+]
+
+
+def to_evidence(items: list[EvidenceBody]) -> list[Evidence]:
+    return [Evidence(url=item.url, sha256=item.sha256, label=item.label) for item in items]
+
+
 class RaiseBody(Body):
     compound: Short
     level: Literal["publicity", "emergency", "enforcement", "joint", 1, 2, 3, 4]
@@ -61,6 +95,7 @@ class RaiseBody(Body):
     location: OptionalShort = ""
     departments: list[Code] = Field(default_factory=list, max_length=30)
     """Empty: routed from the category by the policy."""
+    evidence: EvidenceList = Field(default_factory=list)
 
 
 class ReportInBody(Body):
@@ -73,6 +108,7 @@ class SignOffBody(Body):
     outcome: Literal["resolved", "unresolved", "not-ours"]
     reason: OptionalReason = ""
     note: Long = ""
+    evidence: EvidenceList = Field(default_factory=list)
 
 
 class ExtensionRequestBody(Body):
@@ -93,6 +129,7 @@ class JointMeetingBody(Body):
     decision: Long = ""
     tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=30)
     deadline: Duration | None = None
+    evidence: EvidenceList = Field(default_factory=list)
 
 
 class ReasonBody(Body):

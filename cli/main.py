@@ -46,6 +46,7 @@ from models.case import (
     Withdraw,
 )
 from models.durations import parse_duration
+from models.evidence import Evidence, check_evidence, parse_evidence_option
 from models.levels import WhistleLevel
 from models.policy import Policy
 from models.text_rules import RuleViolation
@@ -84,6 +85,13 @@ TokenOpt = Annotated[
 ActionIdOpt = Annotated[
     str | None,
     typer.Option("--action-id", help="Idempotency key: repeating it records the action once."),
+]
+EvidenceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--evidence",
+        help="A photo or document by reference: https URL#sha256=HEX (repeatable).",
+    ),
 ]
 
 
@@ -125,6 +133,15 @@ def _duration(text: str, field: str) -> int:
         return parse_duration(text, field=field)
     except ValueError as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
+
+
+def _evidence(values: list[str] | None) -> list[Evidence]:
+    try:
+        items = [parse_evidence_option(value) for value in values or []]
+        check_evidence(items)
+    except RuleViolation as err:
+        output.fail(str(err), output.EXIT_BAD_INPUT)
+    return items
 
 
 def _policy_in_force(settings: Settings) -> Policy:
@@ -265,6 +282,7 @@ def raise_(
     raised_by: Annotated[
         str, typer.Option("--raised-by", help="Who blows the whistle.")
     ] = "branch",
+    evidence: EvidenceOpt = None,
     case_id: Annotated[
         str | None,
         typer.Option(
@@ -281,6 +299,7 @@ def raise_(
         parsed_level = WhistleLevel.parse(level)
     except ValueError as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
+    references = _evidence(evidence)
     remote = _remote(api, token)
     if remote is not None:  # the API records the acting branch as the raiser
         body = {
@@ -291,6 +310,7 @@ def raise_(
             "description": description,
             "location": location,
             "departments": list(department or []),
+            "evidence": [asdict(item) for item in references],
         }
         document = remote.call("POST", "/cases", body, key=case_id)
         if as_json:
@@ -309,6 +329,7 @@ def raise_(
         raised_by=raised_by,
         departments=list(department or []),
         policy=_policy_in_force(settings),
+        evidence=references,
     )
     try:
         check_raise(request)  # before connecting: bad input needs no server to be told
@@ -365,6 +386,7 @@ def meeting(
     deadline: Annotated[
         str | None, typer.Option("--deadline", help="Plan deadline, e.g. 5d.")
     ] = None,
+    evidence: EvidenceOpt = None,
     actor: ActorOpt = "branch",
     action_id: ActionIdOpt = None,
     api: ApiOpt = None,
@@ -386,6 +408,7 @@ def meeting(
         decision=decision,
         tasks=tasks,
         deadline_seconds=_duration(deadline, "deadline") if deadline else None,
+        evidence=_evidence(evidence),
     )
     _act(case_id, action, as_json, _remote(api, token))
 
@@ -475,6 +498,7 @@ def sign_off(
     outcome: Annotated[str, typer.Option("--outcome", help="resolved | unresolved | not-ours")],
     reason: Annotated[str, typer.Option("--reason", help="For not-ours: a reason code.")] = "",
     note: Annotated[str, typer.Option("--note")] = "",
+    evidence: EvidenceOpt = None,
     actor: ActorOpt = "",
     action_id: ActionIdOpt = None,
     api: ApiOpt = None,
@@ -489,6 +513,7 @@ def sign_off(
         outcome=outcome,
         reason=reason,
         note=note,
+        evidence=_evidence(evidence),
     )
     _act(case_id, action, as_json, _remote(api, token))
 

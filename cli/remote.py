@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
@@ -76,6 +76,7 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
                 "outcome": action.outcome,
                 "reason": action.reason,
                 "note": action.note,
+                "evidence": [asdict(item) for item in action.evidence],
             }
         case RequestExtension():
             return "/extensions", {
@@ -98,6 +99,7 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
                 "deadline": format_duration(action.deadline_seconds)
                 if action.deadline_seconds
                 else None,
+                "evidence": [asdict(item) for item in action.evidence],
             }
         case Escalate():
             return "/escalate", {"reason": action.reason}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from models.evidence import Evidence
 from models.policy import Policy
 
 
@@ -74,6 +75,8 @@ class RaiseWhistle:
     departments: list[str] = field(default_factory=list)
     """Named departments; empty means routed from the category by the policy."""
     policy: Policy
+    evidence: list[Evidence] = field(default_factory=list)
+    """Photos or documents of the problem, by reference."""
 
 
 # --- actions (workflow updates) --------------------------------------------
@@ -98,6 +101,8 @@ class SignOff(Action):
     reason: str = ""
     """For not-ours: a reason code of the policy. Otherwise free text."""
     note: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    """E.g. photos of the site after enforcement, the penalty notice."""
 
 
 @dataclass(kw_only=True)
@@ -123,6 +128,8 @@ class HoldJointMeeting(Action):
     tasks: dict[str, str] = field(default_factory=dict)
     deadline_seconds: int | None = None
     """Time the plan gives; None means the joint whistle's resolve time."""
+    evidence: list[Evidence] = field(default_factory=list)
+    """E.g. the signed minutes of the meeting."""
 
 
 @dataclass(kw_only=True)
@@ -236,6 +243,8 @@ class CaseState:
     resolve_reminded: bool = False
     action_digests: dict[str, str] = field(default_factory=dict)
     """Action id -> digest of the action: a repeat is recognised, a reuse refused."""
+    recorded_bytes: int = 0
+    """Encoded size of the events and action ids held, against the case's record budget."""
 
     def assignment(self, department: str) -> Assignment | None:
         for item in self.departments:

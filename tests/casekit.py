@@ -21,6 +21,7 @@ from models.case import (
     ReportIn,
     SignOff,
 )
+from models.evidence import Evidence
 from models.levels import WhistleLevel
 from models.policy import Policy
 from workflows.case import WhistleCase
@@ -57,6 +58,7 @@ def raise_request(
     title: str = "Car blocking the fire lane",
     description: str = "A grey sedan has blocked the fire lane by building 3 since 07:00.",
     compound: str = "Anningyuan",
+    evidence: list[Evidence] | None = None,
 ) -> RaiseWhistle:
     return RaiseWhistle(
         compound=compound,
@@ -68,6 +70,7 @@ def raise_request(
         raised_by="branch-secretary-li",
         departments=departments or [],
         policy=policy,
+        evidence=evidence or [],
     )
 
 

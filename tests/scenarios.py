@@ -7,6 +7,7 @@ histories into ``tests/histories/`` for the replay test.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from hashlib import sha256
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -18,8 +19,10 @@ from models.case import (
     HoldJointMeeting,
     Reopen,
     RequestExtension,
+    SignOff,
     Withdraw,
 )
+from models.evidence import Evidence
 from models.policy import Policy
 from tests.casekit import (
     aid,
@@ -198,6 +201,35 @@ async def joint_reconvened_and_supervised(
     return case_id
 
 
+def _file(name: str) -> Evidence:
+    return Evidence(
+        url=f"https://files.district.example/{name}", sha256=sha256(name.encode()).hexdigest()
+    )
+
+
+async def joint_with_evidence(client: Client, env: WorkflowEnvironment, policy: Policy) -> str:
+    """Photos with the whistle, the meeting's minutes and the enforcement records, by reference."""
+    case_id = await raise_case(
+        client,
+        policy,
+        level="joint",
+        category="illegal_structure",
+        evidence=[_file("shed-north.jpg"), _file("shed-south.jpg")],
+    )
+    minutes = [_file("minutes.pdf")]
+    meeting = HoldJointMeeting(action_id=aid(), lead="urban_management", evidence=minutes)
+    await do(client, case_id, meeting)
+    for department in ("urban_management", "housing"):
+        records = [_file(f"{department}-record.pdf")]
+        await do(
+            client,
+            case_id,
+            SignOff(action_id=aid(), department=department, outcome="resolved", evidence=records),
+        )
+    await _confirm(client, case_id)
+    return case_id
+
+
 async def withdrawn(client: Client, env: WorkflowEnvironment, policy: Policy) -> str:
     case_id = await raise_case(client, policy, level="enforcement", category="dog_keeping")
     await report_in(client, case_id, "police")
@@ -222,4 +254,5 @@ SCENARIOS: dict[str, Scenario] = {
     "escalated_by_hand": escalated_by_hand,
     "joint_reconvened_and_supervised": joint_reconvened_and_supervised,
     "withdrawn": withdrawn,
+    "joint_with_evidence": joint_with_evidence,
 }

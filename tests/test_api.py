@@ -180,6 +180,37 @@ async def test_validation_errors_name_the_field(api: Api) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "category"]
+    bad_evidence = [
+        ({"url": "http://f.example/a.jpg", "sha256": "ab" * 32}, "url", "https://"),
+        ({"url": "https://f.example/a.jpg", "sha256": "AB" * 32}, "sha256", "pattern"),
+        ({"url": "https://f.example/a.jpg", "sha256": "ab" * 32, "bytes": "..."}, "bytes", ""),
+    ]
+    for item, field, rule_text in bad_evidence:
+        response = await api.call(
+            "branch",
+            "POST",
+            "/cases",
+            {
+                "compound": "Anningyuan",
+                "level": 2,
+                "category": "parking",
+                "title": "t",
+                "evidence": [item],
+            },
+        )
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["body", "evidence", 0, field], detail
+        assert rule_text in detail["msg"]
+    twice = {"url": "https://f.example/a.jpg", "sha256": "ab" * 32}
+    response = await api.call(
+        "fire",
+        "POST",
+        f"/cases/{case}/sign-off",
+        {"outcome": "resolved", "evidence": [twice, twice]},
+    )
+    assert response.status_code == 422
+    assert "[1].sha256: the same file is referenced twice" in response.text
     response = await api.call("fire", "POST", f"/cases/{case}/report-in", {})
     rule = await api.call("fire", "POST", f"/cases/{case}/report-in", {})
     assert rule.status_code == 409 and "has already reported in" in rule.json()["detail"]

@@ -304,6 +304,32 @@ def test_bad_input_exits_with_the_rule(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "title: must not be empty" in done.stderr
+    for evidence, message in (
+        ("https://f.example/a.jpg", "evidence: must be URL#sha256=HEX"),
+        ("https://f.example/a.jpg#sha256=xyz", "evidence[0].sha256: must be 64 lowercase hex"),
+        (f"ftp://f.example/a.jpg#sha256={'a' * 64}", "evidence[0].url: must be an https://"),
+    ):
+        done = subprocess.run(
+            [
+                WHISTLE,
+                "raise",
+                "--compound",
+                "A",
+                "--level",
+                "2",
+                "--category",
+                "parking",
+                "--title",
+                "t",
+                "--evidence",
+                evidence,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
     done = subprocess.run(
         [WHISTLE, "show", "case-x"], capture_output=True, text=True, env=env, timeout=60
     )

@@ -23,6 +23,7 @@ from models.case import (
     SignOff,
     Withdraw,
 )
+from models.evidence import Evidence
 from models.policy import Policy
 from models.text_rules import RuleViolation
 from tests.casekit import (
@@ -88,6 +89,15 @@ async def extension_used_up(client: Client, case_id: str) -> None:
 
 
 LONG = "x" * 5000
+SHA = "ab" * 32
+
+
+def signed_with(*evidence: Evidence) -> SignOff:
+    return SignOff(
+        action_id="a", department="fire_rescue", outcome="resolved", evidence=list(evidence)
+    )
+
+
 CASES: list[tuple[str, Setup, Action, str]] = [
     (
         "unknown department",
@@ -245,6 +255,53 @@ CASES: list[tuple[str, Setup, Action, str]] = [
         Withdraw(action_id="a", reason=LONG),
         "reason: must be at most 1000 characters",
     ),
+    (
+        "evidence over plain http",
+        both_reported_in,
+        signed_with(Evidence(url="http://files.example/p.jpg", sha256=SHA)),
+        r"evidence\[0\]\.url: must be an https:// address",
+    ),
+    (
+        "evidence as a local file",
+        both_reported_in,
+        signed_with(Evidence(url="file:///etc/passwd", sha256=SHA)),
+        r"evidence\[0\]\.url: must be an https:// address",
+    ),
+    (
+        "evidence url with credentials",
+        both_reported_in,
+        signed_with(Evidence(url="https://u:p@files.example/p.jpg", sha256=SHA)),
+        "must not carry credentials",
+    ),
+    (
+        "evidence hash not a sha-256",
+        both_reported_in,
+        signed_with(Evidence(url="https://files.example/p.jpg", sha256="abc")),
+        r"evidence\[0\]\.sha256: must be 64 lowercase hex digits",
+    ),
+    (
+        "the same file twice",
+        both_reported_in,
+        signed_with(
+            Evidence(url="https://files.example/a.jpg", sha256=SHA),
+            Evidence(url="https://mirror.example/a.jpg", sha256=SHA),
+        ),
+        r"evidence\[1\]\.sha256: the same file is referenced twice",
+    ),
+    (
+        "too much evidence",
+        both_reported_in,
+        signed_with(
+            *(Evidence(url=f"https://f.example/{n}", sha256=f"{n:064x}") for n in range(11))
+        ),
+        "evidence: at most 10 references; got 11",
+    ),
+    (
+        "evidence inside the payload",
+        both_reported_in,
+        signed_with(Evidence(url="https://f.example/p?" + "A" * 3000, sha256=SHA)),
+        "url: must be at most 2000 characters",
+    ),
 ]
 
 
@@ -291,6 +348,14 @@ async def test_joint_rules(dev_client: Client, policy: Policy) -> None:
         (
             HoldJointMeeting(action_id="a", lead="housing", deadline_seconds=0),
             "deadline: must be longer than zero",
+        ),
+        (
+            HoldJointMeeting(
+                action_id="a",
+                lead="housing",
+                evidence=[Evidence(url="http://f.example/minutes.pdf", sha256=SHA)],
+            ),
+            r"evidence\[0\]\.url: must be an https:// address",
         ),
     ]
     await report_in(client, case_id, "housing")
@@ -354,6 +419,10 @@ async def test_action_on_a_finished_case_is_refused(dev_client: Client, policy: 
         ({"departments": ["police", "police"]}, "departments: a department is named twice"),
         ({"level": 9}, "level: must be one of publicity"),
         ({"title": "bell\x07"}, "title: must not contain control characters"),
+        (
+            {"evidence": [Evidence(url="https://f.example/p.jpg", sha256="Z" * 64)]},
+            r"evidence\[0\]\.sha256: must be 64 lowercase hex digits",
+        ),
     ],
 )
 async def test_bad_whistle_starts_nothing(

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from models.durations import format_duration
+    from models.evidence import evidence_detail
     from models.ledger import GENESIS, event_hash
     from models.levels import WhistleLevel
     from models.publication import (
@@ -116,6 +117,7 @@ class WhistleCase:
                     "category": state.category,
                     "title": state.title,
                     "policy_version": state.policy.version,
+                    **evidence_detail(request.evidence),
                 },
             )
             self._enter_level(level, actor=state.raised_by)
@@ -266,6 +268,7 @@ class WhistleCase:
             )
         first = len(state.events)
         state.action_digests[action.action_id] = rules.action_digest(action)
+        state.recorded_bytes += len(action.action_id) + 70  # the id and its digest
         apply()
         self._changes += 1
         return ActionResult(
@@ -308,7 +311,10 @@ class WhistleCase:
             actor=actor,
             department=action.department,
             reason=action.reason.strip() or None,
-            detail=self._detail(outcome=action.outcome, note=action.note.strip()),
+            detail={
+                **self._detail(outcome=action.outcome, note=action.note.strip()),
+                **evidence_detail(action.evidence),
+            },
         )
         level = WhistleLevel.parse(state.level)
         if level == WhistleLevel.JOINT:
@@ -469,6 +475,7 @@ class WhistleCase:
                 "attendees": ",".join(attendees),
                 "deadline": _iso(deadline),
                 **{f"task.{name}": task for name, task in tasks.items()},
+                **evidence_detail(action.evidence),
             },
         )
         for name in attendees:
@@ -852,6 +859,7 @@ class WhistleCase:
         previous = state.events[-1].hash if state.events else GENESIS
         event.hash = event_hash(previous, state.case_id, event, event.detail)
         state.events.append(event)
+        state.recorded_bytes += rules.event_size(event)
 
     def _notify(self, department: str, kind: str, message: str) -> None:
         state = self._state

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from models.case import (
     Action,
+    CaseEvent,
     CaseState,
     CaseStatus,
     Confirm,
@@ -29,6 +30,7 @@ from models.case import (
     Withdraw,
 )
 from models.durations import format_duration
+from models.evidence import check_evidence
 from models.levels import WhistleLevel
 from models.policy import Policy
 from models.text_rules import (
@@ -41,6 +43,13 @@ from models.text_rules import (
 )
 
 ACTION_ID_MAX = 100
+CASE_RECORD_BUDGET = 1024 * 1024
+"""Bytes of events a case holds before it takes no more actions but closing ones.
+
+The case's state travels whole as its query answer and its result, and Temporal
+refuses payloads over 2 MiB: one more action's events (at most ~120 KiB) on top
+of this budget still fits, however the actions loop (extension requests refused
+again and again, redo after redo)."""
 MAX_DEPARTMENTS = 30
 MAX_EXTENSION_SECONDS = 366 * 86400
 
@@ -62,6 +71,7 @@ def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
     check_text(request.description, field="description", max_len=LONG_MAX, multiline=True)
     check_text(request.location, field="location", max_len=SHORT_MAX)
     check_text(request.raised_by, field="raised_by", max_len=SHORT_MAX)
+    check_evidence(request.evidence)
     departments = list(request.departments)
     if departments:
         _check_departments(departments, request.policy, field="departments")
@@ -90,9 +100,10 @@ def _check_departments(departments: list[str], policy: Policy, *, field: str) ->
 
 def action_digest(action: Action) -> str:
     """What the action asks for, so a reused id with other content is caught."""
-    content = json.dumps(
-        {"type": type(action).__name__, **asdict(action)}, sort_keys=True, default=str
-    )
+    fields = asdict(action)
+    if not fields.get("evidence", True):
+        del fields["evidence"]  # digests of actions from before evidence existed stay the same
+    content = json.dumps({"type": type(action).__name__, **fields}, sort_keys=True, default=str)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -113,6 +124,16 @@ def _check_action(state: CaseState, action: Action) -> None:
     check_text(action.actor, field="actor", max_len=SHORT_MAX)
     if not CaseStatus(state.status).is_open:
         raise RuleViolation(f"case: {state.case_id} is {state.status}; no more actions")
+    if state.recorded_bytes >= CASE_RECORD_BUDGET and not isinstance(action, Confirm | Withdraw):
+        raise RuleViolation(
+            f"case: its record is full ({state.recorded_bytes // 1024} KiB of events); "
+            "it can only be confirmed or withdrawn; raise a new whistle for what remains"
+        )
+
+
+def event_size(event: CaseEvent) -> int:
+    """Bytes of the event as Temporal's JSON converter writes it (ASCII-escaped)."""
+    return len(json.dumps(asdict(event), default=str))
 
 
 def _assigned(state: CaseState, department: str) -> None:
@@ -152,6 +173,7 @@ def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
             f"outcome: must be one of {', '.join(outcomes)}; got {action.outcome!r}"
         )
     check_text(action.note, field="note", max_len=LONG_MAX, multiline=True)
+    check_evidence(action.evidence)
     item = state.assignment(action.department)
     assert item is not None
     if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
@@ -269,6 +291,7 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
     if state.status != CaseStatus.JOINT_MEETING.value:
         raise RuleViolation(f"status: the case is {state.status}, not awaiting a joint meeting")
     check_text(action.decision, field="decision", max_len=LONG_MAX, multiline=True)
+    check_evidence(action.evidence)
     attendees = list(action.attendees) or [item.department for item in state.departments]
     _check_departments(attendees, state.policy, field="attendees")
     if action.lead not in attendees:
