@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,16 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = False
+    max_cached_cases: int = Field(default=10_000, ge=1)
+    """Open cases a worker keeps in memory; one acting after eviction is replayed
+    from its history first. The cache bounds the worker's memory (see
+    ``workflow_sandbox`` for the cost of each case)."""
+    workflow_sandbox: Literal["strict", "passthrough"] = "strict"
+    """strict: each case runs in a fresh sandbox that refuses non-deterministic
+    calls (~300 KiB per cached case, ~24 ms of CPU per case started or replayed).
+    passthrough: the sandbox shares the loaded modules and no longer catches
+    such calls (~125 KiB per cached case, no start-up cost); the test suite
+    still runs every path of the workflow strictly."""
 
     def sqlalchemy_url(self) -> str:
         if self.database_url:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
@@ -98,6 +99,27 @@ def load_archive(engine: Engine, case_id: str) -> tuple[CaseArchiveRecord, Workf
         return None
     text = gzip.decompress(record.history_gz).decode("utf-8")
     return record, WorkflowHistory.from_json(case_id, text)
+
+
+def archived_histories(engine: Engine, batch: int = 200) -> Iterator[list[WorkflowHistory]]:
+    """Every archived history, ``batch`` at a time (in case id order), so that a
+    district's whole archive never has to fit in memory at once."""
+    after = ""
+    while True:
+        with Session(engine) as session:
+            records = session.exec(
+                select(CaseArchiveRecord)
+                .where(col(CaseArchiveRecord.case_id) > after)
+                .order_by(col(CaseArchiveRecord.case_id))
+                .limit(batch)
+            ).all()
+        if not records:
+            return
+        yield [
+            WorkflowHistory.from_json(r.case_id, gzip.decompress(r.history_gz).decode("utf-8"))
+            for r in records
+        ]
+        after = records[-1].case_id
 
 
 async def archive_case(client: Client, engine: Engine, case: CaseRecord) -> bool:

@@ -34,6 +34,7 @@ async def replay(history: WorkflowHistory, workflow: type = WhistleCase) -> tupl
     """Whether the current workflow code (or ``workflow``) reproduces the history."""
     # Unsandboxed: replay detects non-determinism by comparing commands either
     # way, and skipping the sandbox's per-run module loading is ~3x faster.
+    # (audit.replay_many replays many histories across processes.)
     result = await Replayer(
         workflows=[workflow], workflow_runner=UnsandboxedWorkflowRunner()
     ).replay_workflow(history, raise_on_replay_failure=False)

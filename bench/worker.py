@@ -33,7 +33,7 @@ async def serve() -> None:
             task_queue=CEILING_QUEUE,
             workflows=[Trivial],
             activities=[noop],
-            **worker_options(ceiling_pool),
+            **worker_options(ceiling_pool, settings),
         )
         async with cases, ceiling:
             print("bench worker ready", flush=True)

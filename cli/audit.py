@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,9 +12,10 @@ import typer
 from rich.table import Table
 from temporalio.client import WorkflowHistory
 
-from audit.archive import load_archive
+from audit.archive import archived_histories, load_archive
 from audit.history import Step
 from audit.replay import ReplayReport, fetch_history, replay_history
+from audit.replay_many import ParallelReplayer, ReplayOutcome
 from audit.stats import GROUPINGS, current_quarter, quarter_bounds, red_black, stats
 from audit.verify import verify_all, verify_case
 from casework.connection import connect
@@ -193,6 +195,56 @@ def replay(
                 highlight=False,
             )
     if not report.deterministic or report.ledger_differences:
+        raise typer.Exit(1)
+
+
+@audit.command("replay-archive")
+def replay_archive(
+    processes: Annotated[
+        int | None, typer.Option("--processes", min=1, help="Default: one per core.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replay every archived history through the current workflow code.
+
+    Run it before deploying a new version: a case it cannot replay would fail
+    the moment a worker on the new code touched a case like it.
+    """
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url())
+
+    async def run() -> tuple[int, list[ReplayOutcome], float]:
+        count, failed = 0, []
+        started = time.perf_counter()
+        async with ParallelReplayer(processes) as replayer:
+            for batch in archived_histories(engine):
+                outcomes = await replayer.replay(batch)
+                count += len(outcomes)
+                failed += [o for o in outcomes if o.failure is not None]
+        return count, failed, time.perf_counter() - started
+
+    try:
+        count, failed, seconds = asyncio.run(run())
+    finally:
+        engine.dispose()
+    rate = count / seconds if seconds else 0.0
+    if as_json:
+        output.emit_json(
+            {
+                "replayed": count,
+                "seconds": round(seconds, 2),
+                "failures": [{"case_id": o.case_id, "failure": o.failure} for o in failed],
+            }
+        )
+    else:
+        for outcome in failed:
+            output.console.print(f"[red]{outcome.case_id}[/]: {outcome.failure}", highlight=False)
+        output.console.print(
+            f"replayed {count} archived histories in {seconds:.1f} s ({rate:.0f}/s): "
+            f"{len(failed)} not deterministic",
+            highlight=False,
+        )
+    if failed:
         raise typer.Exit(1)
 
 

@@ -18,7 +18,11 @@ from typing import Any
 from models.durations import parse_duration
 from models.levels import LEVEL_NAMES, WhistleLevel
 from models.policy import CaseRules, LevelRules, Policy
+from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from workflows.rules import MAX_DEPARTMENTS
 
+POLICY_MAX_BYTES = 64 * 1024
+"""The encoded policy, as each case's input carries it (the default is ~2 KiB)."""
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LEVEL_KEYS = {"report_in", "resolve", "remind_at", "extension_cap"}
 _RULE_KEYS = {"return_window", "returns_to_joint", "confirmation"}
@@ -107,9 +111,14 @@ def _text_table(data: dict[str, Any], section: str) -> dict[str, str]:
             raise PolicyError(
                 f"{section}.{code}: a code is lower-case letters, digits and _ (at most 64)"
             )
-        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+        if not isinstance(text, str):
             raise PolicyError(f"{section}.{code}: must be a text of 1 to 200 characters")
-        table[code] = text.strip()
+        try:
+            table[code] = check_text(
+                text, field=f"{section}.{code}", max_len=SHORT_MAX, required=True
+            )
+        except RuleViolation as err:
+            raise PolicyError(str(err)) from None
     if not table:
         raise PolicyError(f"{section}: must name at least one entry")
     return table
@@ -154,6 +163,8 @@ def build_policy(data: dict[str, Any]) -> Policy:
             raise PolicyError(f"{key}: must be a non-empty list of department codes")
         if len(set(names)) != len(names):
             raise PolicyError(f"{key}: names a department twice")
+        if len(names) > MAX_DEPARTMENTS:
+            raise PolicyError(f"{key}: routes to at most {MAX_DEPARTMENTS} departments")
         for name in names:
             if name not in departments:
                 raise PolicyError(f"{key}: unknown department {name!r}; add it under [departments]")
@@ -184,6 +195,12 @@ def build_policy(data: dict[str, Any]) -> Policy:
         return_reasons=return_reasons,
         rules=case_rules,
     )
+    size = len(json.dumps(asdict(unversioned)))
+    if size > POLICY_MAX_BYTES:
+        raise PolicyError(
+            f"policy: is {size // 1024} KiB encoded, over {POLICY_MAX_BYTES // 1024} KiB: "
+            "a copy travels with every case; trim [departments], [routing] or [return_reasons]"
+        )
     return replace(unversioned, version=policy_version(unversioned))
 
 

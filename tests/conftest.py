@@ -26,6 +26,7 @@ from policy.loader import load_policy
 from settings import Settings
 from store.engine import make_engine
 from tests.casekit import TASK_QUEUE, aid, raised_cases
+from tests.stackkit import stack  # noqa: F401  (a fixture: real server and worker processes)
 from worker import ACTIVITY_THREADS, build_worker
 
 BIN_DIR = Path(sys.executable).parent
@@ -76,7 +77,9 @@ async def dev_client(engine: Engine) -> AsyncIterator[Client]:
 
 @asynccontextmanager
 async def _worker(client: Client, engine: Engine) -> AsyncIterator[None]:
-    settings = Settings(task_queue=TASK_QUEUE)
+    # Strict whatever the environment says: every path of the workflow runs in
+    # the sandbox that refuses non-deterministic calls.
+    settings = Settings(task_queue=TASK_QUEUE, workflow_sandbox="strict")
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with build_worker(client, engine, settings, executor):
             yield

@@ -37,7 +37,12 @@ async def record(names: list[str]) -> None:
         env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(server))
         async with env:
             with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-                worker = build_worker(env.client, engine, Settings(task_queue=TASK_QUEUE), executor)
+                worker = build_worker(
+                    env.client,
+                    engine,
+                    Settings(task_queue=TASK_QUEUE, workflow_sandbox="strict"),
+                    executor,
+                )
                 async with worker:
                     for name in names:
                         case_id = await SCENARIOS[name](env.client, env, policy)

@@ -99,6 +99,8 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     offline = dev.json("audit", "replay", "--history", str(exported))
     assert offline["deterministic"] and offline["source"] == "file"
     assert [s["kind"] for s in offline["timeline"]] == [s["kind"] for s in replayed["timeline"]]
+    archive = dev.json("audit", "replay-archive", "--processes", "2")
+    assert archive["replayed"] >= 1 and archive["failures"] == []
     table = dev.json("stats", "--by", "level")["groups"]
     assert table["enforcement"]["satisfaction_rate"] == 1.0
 

@@ -5,95 +5,30 @@ Nothing accepted is lost or doubled."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
 from casework.cases import act, new_action_id, raise_whistle, read_case
-from cli.dev import EmbeddedTemporal
 from models.case import CaseState, Confirm, RaiseWhistle, ReportIn, SignOff
 from models.tables import NotificationRecord
 from policy.loader import parse_policy
 from store.engine import make_engine
 from store.reads import case_events
-from tests.devkit import free_port
-from workflows.case import WhistleCase
+from tests.casekit import final_state
+from tests.stackkit import QUEUE, Stack
 
 pytestmark = pytest.mark.e2e
 
 FAST = parse_policy('[levels.publicity]\nreport_in = "3s"\nresolve = "1h"\n', source="faults")
-QUEUE = "whistle-faults"
 T = TypeVar("T")
-
-
-class Stack:
-    """An embedded Temporal server and a worker process, on one data directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.server = EmbeddedTemporal(root / "server", free_port())
-        self.db = root / "whistle.db"
-        self.worker: subprocess.Popen[bytes] | None = None
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "WHISTLE_TEMPORAL_ADDRESS": self.server.address,
-            "WHISTLE_DATABASE_URL": f"sqlite:///{self.db}",
-            "WHISTLE_TASK_QUEUE": QUEUE,
-            "WHISTLE_LOG_LEVEL": "WARNING",
-        }
-
-    def start_worker(self) -> None:
-        with (self.root / "worker.log").open("ab") as log:
-            self.worker = subprocess.Popen(
-                [sys.executable, "worker.py"],
-                env=self.env(),
-                stdout=log,
-                stderr=log,
-                cwd=Path(__file__).parent.parent,
-            )
-
-    def kill_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait()
-
-    def kill_server(self) -> None:
-        process = self.server._process
-        assert process is not None
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        self.server._process = None
-
-    def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            self.worker.wait(30)
-        self.server.stop()
-
-
-@pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    running = Stack(tmp_path)
-    running.server.start()
-    await running.server.connect()
-    running.start_worker()
-    yield running
-    running.stop()
 
 
 async def open_case(client: Client, level: str = "emergency") -> str:
@@ -124,8 +59,7 @@ async def life(client: Client, case_id: str, pause: float, *, finish: bool = Tru
         await retry(partial(act, client, case_id, step))
     if not finish:
         return await read_case(client, case_id)
-    handle = client.get_workflow_handle_for(WhistleCase.run, case_id)
-    return await handle.result()
+    return await final_state(client, case_id)
 
 
 async def retry(call: Callable[[], Awaitable[T]], attempts: int = 120) -> T:
@@ -220,7 +154,7 @@ async def test_locked_projection_delays_but_loses_nothing(stack: Stack) -> None:
         await asyncio.sleep(1.0)
         lock.rollback()
         lock.close()
-    final = await client.get_workflow_handle_for(WhistleCase.run, case_id).result()
+    final = await final_state(client, case_id)
     assert final.events == state.events
     for _ in range(600):
         if len(case_events(engine, case_id)) == len(state.events):

@@ -100,8 +100,32 @@ def test_version_is_the_content(tmp_path: Path) -> None:
         ('[rules]\nreturn_window = "0s"\n', "rules.return_window: must be longer than zero"),
         ('[rules]\nappeal = "1d"\n', "rules.appeal: unknown key"),
         ('[departments]\n"Bad Code" = "x"\n', "departments.Bad Code: a code is lower-case"),
-        ('[departments]\nfire_rescue = ""\n', "departments.fire_rescue: must be a text"),
+        ('[departments]\nfire_rescue = ""\n', "departments.fire_rescue: must not be empty"),
         ('title = "x"\n', "title: unknown section"),
+        (
+            '[departments]\nfire_rescue = "Fire\\u0000 brigade"\n',
+            "departments.fire_rescue: must not contain control characters",
+        ),
+        (
+            '[return_reasons]\nnot_our_duty = "\\u001b[31mred"\n',
+            "return_reasons.not_our_duty: must not contain control characters",
+        ),
+        (
+            '[routing]\n"\'; DROP TABLE cases; --" = ["police"]\n',
+            "a category is lower-case letters, digits and _",
+        ),
+        (
+            "[departments]\n"
+            + "".join(f'd{n} = "department {n}"\n' for n in range(31))
+            + "[routing]\nmany = ["
+            + ", ".join(f'"d{n}"' for n in range(31))
+            + "]\n",
+            "routing.many: routes to at most 30 departments",
+        ),
+        (
+            "[routing]\n" + "".join(f'c{n} = ["police", "housing"]\n' for n in range(3000)),
+            r"policy: is \d+ KiB encoded, over 64 KiB: a copy travels with every case",
+        ),
     ],
 )
 def test_bad_policy_is_refused_with_key_and_rule(tmp_path: Path, text: str, message: str) -> None:

@@ -56,3 +56,19 @@ async def test_replay_catches_a_changed_command_sequence() -> None:
         load(HISTORIES[0]), raise_on_replay_failure=False
     )
     assert result.replay_failure is not None
+
+
+async def test_many_histories_replay_across_processes() -> None:
+    """What ``whistle audit replay-archive`` runs: a drifted history is named, in order."""
+    from audit.replay_many import ParallelReplayer
+
+    histories = [load(path) for path in HISTORIES]
+    text = HISTORIES[0].read_text(encoding="utf-8")
+    drifted = WorkflowHistory.from_json(
+        "drifted", text.replace('"name": "publish_case_changes"', '"name": "publish_twice"', 1)
+    )
+    async with ParallelReplayer(processes=2) as replayer:
+        outcomes = await replayer.replay([*histories, drifted])
+    assert [o.case_id for o in outcomes] == [h.workflow_id for h in histories] + ["drifted"]
+    assert [o.case_id for o in outcomes if o.failure is not None] == ["drifted"]
+    assert outcomes[-1].failure and "publish_twice" in outcomes[-1].failure
