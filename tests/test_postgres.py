@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.stats import stats
 from audit.verify import verify_case
-from models.case import ReportIn, Withdraw
+from casework.cases import raise_whistle
+from models.case import RaiseWhistle, Withdraw
 from models.policy import Policy
+from policy.loader import parse_policy
 from settings import Settings
 from store.principals import add_principal, authenticate, issue_token, revoke_token
 from store.reads import case_events, get_case
@@ -28,15 +31,16 @@ from tests.casekit import (
     aid,
     do,
     final_state,
-    raise_case,
     report_in,
-    sign,
     state_of,
+    until,
     using_queue,
 )
+from tests.stackkit import QUEUE, running_stack
 from worker import ACTIVITY_THREADS, build_worker
 
 PG_QUEUE = "whistle-test-pg"
+OUTAGE = parse_policy('[levels.publicity]\nreport_in = "4s"\nresolve = "1h"\n', source="outage")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -87,46 +91,46 @@ async def _on_queue(client: Client, env: WorkflowEnvironment, policy: Policy) ->
 
 
 async def test_postgresql_outage_loses_nothing(
-    env: WorkflowEnvironment, pg_server: Any, pg_engine: Engine, policy: Policy
+    tmp_path: Path, pg_server: Any, pg_engine: Engine
 ) -> None:
-    """PostgreSQL stops while a case is acted on; the case carries on; once the
-    database is back every event lands once, in order."""
-    settings = Settings(task_queue=PG_QUEUE)
-    with ThreadPoolExecutor(ACTIVITY_THREADS) as executor:
-        async with build_worker(env.client, pg_engine, settings, executor):
-            with using_queue(PG_QUEUE):
-                case_id = await raise_case(
-                    env.client, policy, level="emergency", category="fire_lane"
-                )
-            for _ in range(200):
-                if len(case_events(pg_engine, case_id)) == 2:
-                    break
-                await asyncio.sleep(0.05)
-            pg_server.stop("immediate")
-            pg_engine.dispose()
-            assert _rows_or_none(pg_engine, case_id) is None  # the database is really down
-            try:
-                await report_in(env.client, case_id, "fire_rescue", "police")
-                await sign(env.client, case_id, "fire_rescue", "unresolved", reason="refuses")
-                await do(env.client, case_id, ReportIn(action_id=aid(), department="police"))
-            finally:
-                await asyncio.sleep(2)  # the publisher keeps retrying meanwhile
-                pg_server.start()
-            pg_engine.dispose()  # drop connections to the old server process
-            for _ in range(600):
-                state = await state_of(env.client, case_id)
-                rows = await asyncio.to_thread(_rows_or_none, pg_engine, case_id)
-                if rows is not None and len(rows) == len(state.events):
-                    break
-                await asyncio.sleep(0.1)
-            # Close the case while its worker runs: nothing left for later clock jumps.
-            await do(env.client, case_id, Withdraw(action_id=aid(), reason="test done"))
-            await final_state(env.client, case_id)
+    """A real dev server and ``worker.py`` on PostgreSQL. The database stops
+    mid-case: actions are still accepted and a deadline still escalates the case;
+    once the database is back every event lands once, in order."""
+    async with running_stack(tmp_path, database_url=pg_server.url) as stack:
+        client = await stack.server.connect()
+        request = RaiseWhistle(
+            compound="Anningyuan", level=1, category="fire_safety", title="outage", policy=OUTAGE
+        )
+        case_id = await raise_whistle(client, request, task_queue=QUEUE)
+        for _ in range(200):
+            if len(case_events(pg_engine, case_id)) == 2:
+                break
+            await asyncio.sleep(0.05)
+        pg_server.stop("immediate")
+        pg_engine.dispose()
+        assert _rows_or_none(pg_engine, case_id) is None  # the database is really down
+        try:
+            await report_in(client, case_id, "police")  # fire_rescue misses its deadline
+            state = await until(client, case_id, lambda s: s.level == "emergency", timeout=30)
+            await report_in(client, case_id, "fire_rescue")
+        finally:
+            await asyncio.sleep(2)  # the publisher keeps retrying meanwhile
+            pg_server.start()
+        pg_engine.dispose()  # drop connections to the old server process
+        for _ in range(600):
+            state = await state_of(client, case_id)
+            rows = await asyncio.to_thread(_rows_or_none, pg_engine, case_id)
+            if rows is not None and len(rows) == len(state.events):
+                break
+            await asyncio.sleep(0.1)
+        await do(client, case_id, Withdraw(action_id=aid(), reason="test done"))
+        await final_state(client, case_id)
     assert rows is not None
-    assert [r.seq for r in rows] == list(range(1, len(state.events) + 1))
-    assert [r.kind for r in rows] == [e.kind for e in state.events]
+    assert [(r.seq, r.kind, r.hash) for r in rows] == [
+        (e.seq, e.kind, e.hash) for e in state.events
+    ]
+    assert {"reminded", "report_in_missed", "escalated"} <= {r.kind for r in rows}
     assert verify_case(pg_engine, case_id).ok
-    assert state.level == "enforcement"
 
 
 def _rows_or_none(engine: Engine, case_id: str) -> list[Any] | None:
