@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
@@ -36,7 +36,7 @@ from bench.trivial import CEILING_QUEUE, Trivial
 from casework.cases import act, new_action_id
 from cli.dev import EmbeddedTemporal, _port_in_use
 from models.case import ReportIn, SignOff, Withdraw
-from models.tables import CaseEventRecord
+from models.tables import CaseEventRecord, CaseRecord
 from policy.loader import parse_policy
 from settings import get_settings
 from store.engine import make_engine
@@ -291,7 +291,22 @@ class Bench:
 
         started = time.perf_counter()
         ids = await bounded(self.concurrency * 2, [one for _ in range(count)])
+        await self.settled(ids)
         return ids, time.perf_counter() - started
+
+    async def settled(self, case_ids: list[str]) -> None:
+        """Wait until the worker has run every case's first task and projected it:
+        a start returns before that, and memory measured earlier misses cases."""
+        engine = make_engine(self.db_url)
+
+        def projected() -> int:
+            with Session(engine) as session:
+                query = select(func.count()).where(col(CaseRecord.case_id).in_(case_ids))
+                return int(session.exec(query).one())
+
+        while await asyncio.to_thread(projected) < len(case_ids):
+            await asyncio.sleep(0.2)
+        engine.dispose()
 
     async def action_sample(self, case_ids: list[str], samples: int) -> list[float]:
         trips = []
@@ -311,7 +326,6 @@ class Bench:
             more = target - len(opened)
             ids, elapsed = await self.open_cases(more)
             opened += ids
-            await asyncio.sleep(1.0)  # let the first workflow tasks and projections settle
             trips = await self.action_sample(ids, samples)
             rss = rss_mib(self.worker_pid)
             row = {
@@ -395,7 +409,6 @@ async def run(
             console.print(f"[bold]memory[/]: {memory_cases} open cases, fresh worker ...")
             before = await bench.fresh_worker()
             opened, _ = await bench.open_cases(memory_cases)
-            await asyncio.sleep(1.0)
             after = rss_mib(bench.worker_pid)
             await bench.close_all(opened)
             memory_result = {
@@ -407,7 +420,7 @@ async def run(
             growth = []
             if sweep:
                 console.print(f"[bold]growth[/]: {sweep} open cases ...")
-                growth = await bench.growth(sweep, samples=50)
+                growth = await bench.growth(sweep, samples=200)
             return {
                 "when": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": {

@@ -262,76 +262,42 @@ def test_bad_policy_refuses_to_start(tmp_path: Path) -> None:
     assert not (tmp_path / "temporal.db").exists()
 
 
+RAISE = ["raise", "--compound", "A", "--category", "parking"]
+BAD_ARGUMENTS = [
+    ([*RAISE, "--level", "urgent", "--title", "t"], "level: must be one of publicity"),
+    ([*RAISE, "--level", "2", "--title", " "], "title: must not be empty"),
+    ([*RAISE, "--level", "2", "--title", "bell\x07"], "title: must not contain control"),
+    (
+        [*RAISE, "--level", "2", "--title", "t", "--evidence", "https://f.example/a.jpg"],
+        "evidence: must be URL#sha256=HEX",
+    ),
+    (
+        [*RAISE, "--level", "2", "--title", "t", "--evidence", "https://f.example/a#sha256=xyz"],
+        "evidence[0].sha256: must be 64 lowercase hex",
+    ),
+    (
+        [*RAISE, "--level", "2", "--title", "t", "--evidence", f"ftp://f/a#sha256={'a' * 64}"],
+        "evidence[0].url: must be an https://",
+    ),
+    (["extend", "case-x", "-d", "police", "--by", "5w", "--reason", "r"], "by: must be a duration"),
+    (
+        ["meeting", "case-x", "--lead", "police", "--task", "police"],
+        "task: must be DEPARTMENT=TASK",
+    ),
+]
+
+
 def test_bad_input_exits_with_the_rule(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "WHISTLE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
         "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
     }
-    done = subprocess.run(
-        [
-            WHISTLE,
-            "raise",
-            "--compound",
-            "A",
-            "--level",
-            "urgent",
-            "--category",
-            "parking",
-            "--title",
-            "t",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert done.returncode == 2 and "level: must be one of publicity" in done.stderr
-    done = subprocess.run(
-        [
-            WHISTLE,
-            "raise",
-            "--compound",
-            "A",
-            "--level",
-            "2",
-            "--category",
-            "parking",
-            "--title",
-            " ",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert done.returncode == 2 and "title: must not be empty" in done.stderr
-    for evidence, message in (
-        ("https://f.example/a.jpg", "evidence: must be URL#sha256=HEX"),
-        ("https://f.example/a.jpg#sha256=xyz", "evidence[0].sha256: must be 64 lowercase hex"),
-        (f"ftp://f.example/a.jpg#sha256={'a' * 64}", "evidence[0].url: must be an https://"),
-    ):
+    for arguments, message in BAD_ARGUMENTS:
         done = subprocess.run(
-            [
-                WHISTLE,
-                "raise",
-                "--compound",
-                "A",
-                "--level",
-                "2",
-                "--category",
-                "parking",
-                "--title",
-                "t",
-                "--evidence",
-                evidence,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
+            [WHISTLE, *arguments], capture_output=True, text=True, env=env, timeout=60
         )
-        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert done.returncode == 2 and message in done.stderr, (arguments, done.stderr)
     done = subprocess.run(
         [WHISTLE, "show", "case-x"], capture_output=True, text=True, env=env, timeout=60
     )
