@@ -30,7 +30,8 @@ ACTIVITY_THREADS = 16
 def workflow_runner(settings: Settings) -> SandboxedWorkflowRunner:
     if settings.workflow_sandbox == "passthrough":
         # Modules are no longer re-imported for each case, and so no longer
-        # proxied: the wall clock, randomness and I/O are not refused any more.
+        # proxied: a wall-clock read in workflow code is no longer refused
+        # (tests/test_sandbox.py), nor, presumably, other such calls.
         restrictions = SandboxRestrictions.default.with_passthrough_all_modules()
         return SandboxedWorkflowRunner(restrictions=restrictions)
     return SandboxedWorkflowRunner()

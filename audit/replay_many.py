@@ -94,7 +94,11 @@ class ParallelReplayer:
         self._pool.shutdown()
 
     async def __aenter__(self) -> ParallelReplayer:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -278,7 +278,8 @@ class Bench:
             "processes": pool.processes,
             "seconds": round(elapsed, 2),
             "histories_per_second": round(len(histories) / elapsed, 1),
-            "failures": sum(o.failure is not None for o in [*outcomes, *parallel]),
+            "failures": sum(o.failure is not None for o in parallel),
+            "one_process_failures": sum(o.failure is not None for o in outcomes),
         }
 
     # --- 5 and 6. memory and growth -------------------------------------------------------
@@ -294,19 +295,27 @@ class Bench:
         await self.settled(ids)
         return ids, time.perf_counter() - started
 
-    async def settled(self, case_ids: list[str]) -> None:
-        """Wait until the worker has run every case's first task and projected it:
-        a start returns before that, and memory measured earlier misses cases."""
+    async def settled(self, case_ids: list[str], status: str | None = None) -> None:
+        """Wait until the worker has run and projected every case (in ``status``):
+        a start returns before the first task ran, and memory measured earlier
+        misses cases; a withdrawal returns before the case has finished."""
         engine = make_engine(self.db_url)
 
         def projected() -> int:
             with Session(engine) as session:
                 query = select(func.count()).where(col(CaseRecord.case_id).in_(case_ids))
+                if status is not None:
+                    query = query.where(CaseRecord.status == status)
                 return int(session.exec(query).one())
 
-        while await asyncio.to_thread(projected) < len(case_ids):
-            await asyncio.sleep(0.2)
-        engine.dispose()
+        deadline = time.monotonic() + 600
+        try:
+            while await asyncio.to_thread(projected) < len(case_ids):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cases not projected after 10 minutes: see {self.root}")
+                await asyncio.sleep(0.2)
+        finally:
+            engine.dispose()
 
     async def action_sample(self, case_ids: list[str], samples: int) -> list[float]:
         trips = []
@@ -347,6 +356,7 @@ class Bench:
             )
 
         await bounded(self.concurrency * 2, [partial(one, c) for c in case_ids])
+        await self.settled(case_ids, status="withdrawn")
 
 
 def _ms(values: list[float]) -> dict[str, float | None]:

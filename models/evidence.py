@@ -17,7 +17,7 @@ EVIDENCE_MAX = 10
 """References per action."""
 URL_MAX = 2000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]|\s")  # \s: Unicode spaces too
 
 
 @dataclass(kw_only=True)

@@ -69,19 +69,25 @@ class Stack:
         self.server._process = None
 
     def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            self.worker.wait(30)
-        self.server.stop()
+        try:
+            if self.worker is not None and self.worker.poll() is None:
+                self.worker.terminate()
+                try:
+                    self.worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    self.worker.kill()
+                    self.worker.wait()
+        finally:
+            self.server.stop()
 
 
 @asynccontextmanager
 async def running_stack(root: Path, **settings: str) -> AsyncIterator[Stack]:
     running = Stack(root, **settings)
-    running.server.start()
-    await running.server.connect()
-    running.start_worker()
     try:
+        running.server.start()
+        await running.server.connect()
+        running.start_worker()
         yield running
     finally:
         running.stop()

@@ -183,7 +183,11 @@ async def test_validation_errors_name_the_field(api: Api) -> None:
     bad_evidence = [
         ({"url": "http://f.example/a.jpg", "sha256": "ab" * 32}, "url", "https://"),
         ({"url": "https://f.example/a.jpg", "sha256": "AB" * 32}, "sha256", "pattern"),
-        ({"url": "https://f.example/a.jpg", "sha256": "ab" * 32, "bytes": "..."}, "bytes", ""),
+        (
+            {"url": "https://f.example/a.jpg", "sha256": "ab" * 32, "bytes": "..."},
+            "bytes",
+            "Extra inputs",
+        ),
     ]
     for item, field, rule_text in bad_evidence:
         response = await api.call(

@@ -29,6 +29,7 @@ from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence
 from models.policy import Policy
 from models.tables import CaseEventRecord
 from models.text_rules import LONG_MAX, REASON_MAX, SHORT_MAX, TITLE_MAX
+from policy.loader import parse_policy
 from store.reads import case_events
 from tests import scenarios
 from tests.casekit import (
@@ -74,7 +75,7 @@ async def test_evidence_is_kept_by_reference_in_the_ledger(
     assert raised["evidence.1"] == f"{PHOTO.sha256} {PHOTO.url} {PHOTO.label}"
     assert verify_case(engine, case_id).ok
 
-    # Swapping the referenced file afterwards breaks the chain at that event.
+    # A reference changed afterwards (another file's hash) breaks the chain at that event.
     with Session(engine) as session:
         row = session.exec(
             select(CaseEventRecord)
@@ -104,9 +105,15 @@ PAYLOAD_BUDGET = 256 * 1024
 """Temporal refuses payloads over 2 MiB by default and warns at 512 KiB."""
 
 
-def test_the_largest_valid_inputs_stay_far_below_payload_limits(policy: Policy) -> None:
-    """Every text at its limit, in 3-byte characters, with the most evidence allowed."""
+def test_the_largest_valid_inputs_stay_far_below_payload_limits() -> None:
+    """Every text at its limit, in 3-byte characters, with the most evidence
+    allowed, 30 departments (the most a whistle names) with the longest names."""
     wide = "证"  # encodes as \\uXXXX: six bytes each in JSON
+    names = [f"department_{n}" for n in range(rules.MAX_DEPARTMENTS)]
+    policy = parse_policy(
+        "[departments]\n" + "".join(f'{name} = "{wide * SHORT_MAX}"\n' for name in names),
+        source="widest",
+    )
     evidence = [
         Evidence(
             url="https://f.example/" + "p" * (URL_MAX - 18),
@@ -120,29 +127,30 @@ def test_the_largest_valid_inputs_stay_far_below_payload_limits(policy: Policy) 
         title=wide * TITLE_MAX,
         description=wide * LONG_MAX,
         compound=wide * SHORT_MAX,
+        departments=names,
+        evidence=evidence,
     )
-    raised.evidence = evidence
     rules.check_raise(raised)
     long, reason = wide * LONG_MAX, wide * REASON_MAX
-    departments = sorted(policy.departments)
+    task = wide * (rules.PLAN_TASKS_MAX // len(names))
     actions = [
-        ReportIn(action_id="a" * 100, department="police", actor=wide * SHORT_MAX),
+        ReportIn(action_id="a" * 100, department=names[0], actor=wide * SHORT_MAX),
         SignOff(
             action_id="a",
-            department="police",
+            department=names[0],
             outcome="resolved",
             reason=reason,
             note=long,
             evidence=evidence,
         ),
-        RequestExtension(action_id="a", department="police", seconds=86400, reason=reason),
-        DecideExtension(action_id="a", department="police", approve=False, reason=reason),
+        RequestExtension(action_id="a", department=names[0], seconds=86400, reason=reason),
+        DecideExtension(action_id="a", department=names[0], approve=False, reason=reason),
         HoldJointMeeting(
             action_id="a",
-            lead=departments[0],
-            attendees=departments,
+            lead=names[0],
+            attendees=names,
             decision=long,
-            tasks={name: reason for name in departments},
+            tasks=dict.fromkeys(names, task),
             evidence=evidence,
         ),
         Escalate(action_id="a", reason=reason),

@@ -40,13 +40,11 @@ async def _race(
     client: Client, deadline_seconds: float, make: type[Action], **fields: str
 ) -> list[Attempt]:
     """Raise CASES publicity cases; send one action to each around its deadline."""
-    cases = [
-        await raise_case(client, RACE, level="publicity", category="fire_safety")
-        for _ in range(CASES)
-    ]
-    if make is SignOff:
-        for case_id in cases:
-            await report_in(client, case_id, "fire_rescue", "police")
+    cases = []
+    for _ in range(CASES):
+        cases.append(await raise_case(client, RACE, level="publicity", category="fire_safety"))
+        if make is SignOff:  # at once: the report-in deadline is 2 s away
+            await report_in(client, cases[-1], "fire_rescue", "police")
 
     async def attempt(case_id: str, offset: float) -> Attempt:
         state = await read_case(client, case_id)

@@ -92,6 +92,9 @@ LONG = "x" * 5000
 SHA = "ab" * 32
 
 
+PLAN = ["housing", "urban_management", "police", "fire_rescue", "environment"]
+
+
 def signed_with(*evidence: Evidence) -> SignOff:
     return SignOff(
         action_id="a", department="fire_rescue", outcome="resolved", evidence=list(evidence)
@@ -356,6 +359,15 @@ async def test_joint_rules(dev_client: Client, policy: Policy) -> None:
                 evidence=[Evidence(url="http://f.example/minutes.pdf", sha256=SHA)],
             ),
             r"evidence\[0\]\.url: must be an https:// address",
+        ),
+        (
+            HoldJointMeeting(
+                action_id="a",
+                lead="housing",
+                attendees=PLAN,
+                tasks={name: "t" * 1000 for name in PLAN},
+            ),
+            "tasks: at most 4000 characters for the whole plan; got 5000",
         ),
     ]
     await report_in(client, case_id, "housing")

@@ -47,9 +47,13 @@ CASE_RECORD_BUDGET = 1024 * 1024
 """Bytes of events a case holds before it takes no more actions but closing ones.
 
 The case's state travels whole as its query answer and its result, and Temporal
-refuses payloads over 2 MiB: one more action's events (at most ~120 KiB) on top
-of this budget still fits, however the actions loop (extension requests refused
-again and again, redo after redo)."""
+refuses payloads over 2 MiB. On top of this budget come at most one more action's
+events (the largest, a joint meeting, ~90 KiB), the current plan held in the state
+(~75 KiB) and the policy (at most 64 KiB), so the state stays under ~1.3 MiB however
+the actions loop (extension requests refused again and again, redos, reconvened
+meetings)."""
+PLAN_TASKS_MAX = 4000
+"""Characters of all of a joint plan's tasks together (each is at most REASON_MAX)."""
 MAX_DEPARTMENTS = 30
 MAX_EXTENSION_SECONDS = 366 * 86400
 
@@ -300,6 +304,11 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
         if department not in attendees:
             raise RuleViolation(f"tasks: {department!r} is not among the attendees")
         check_text(task, field=f"tasks.{department}", max_len=REASON_MAX)
+    total = sum(len(task.strip()) for task in action.tasks.values())
+    if total > PLAN_TASKS_MAX:
+        raise RuleViolation(
+            f"tasks: at most {PLAN_TASKS_MAX} characters for the whole plan; got {total}"
+        )
     if action.deadline_seconds is not None and not (
         0 < action.deadline_seconds <= MAX_EXTENSION_SECONDS
     ):
