@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models.durations import parse_duration
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence, check_evidence, check_url
+from models.principals import token_lifetime
 from models.text_rules import (
     LONG_MAX,
     REASON_MAX,
@@ -150,15 +151,10 @@ class PrincipalBody(Body):
 
 def _lifetime(value: str) -> str:
     try:
-        seconds = parse_duration(value, field="")
-    except ValueError as err:
+        token_lifetime(value, field="")
+    except RuleViolation as err:
         raise ValueError(str(err).removeprefix(": ")) from None
-    if seconds > MAX_TOKEN_SECONDS:
-        raise ValueError("a token lives at most 3650d")
     return value
-
-
-MAX_TOKEN_SECONDS = 3650 * 86400
 
 
 class TokenBody(Body):

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from audit.archive import load_archive
 from audit.history import Step, timeline
+from audit.replay_many import replay_in_process
 from models.tables import CaseEventRecord
 from store.reads import case_events
 from workflows.case import WhistleCase
@@ -32,14 +32,8 @@ class ReplayReport:
 
 async def replay(history: WorkflowHistory, workflow: type = WhistleCase) -> tuple[bool, str | None]:
     """Whether the current workflow code (or ``workflow``) reproduces the history."""
-    # Unsandboxed: replay detects non-determinism by comparing commands either
-    # way, and skipping the sandbox's per-run module loading is ~3x faster.
-    # (audit.replay_many replays many histories across processes.)
-    result = await Replayer(
-        workflows=[workflow], workflow_runner=UnsandboxedWorkflowRunner()
-    ).replay_workflow(history, raise_on_replay_failure=False)
-    failure = result.replay_failure
-    return failure is None, None if failure is None else f"{type(failure).__name__}: {failure}"
+    (outcome,) = await replay_in_process([history], workflow)
+    return outcome.failure is None, outcome.failure
 
 
 def ledger_differences(steps: list[Step], rows: list[CaseEventRecord]) -> list[str]:

@@ -23,14 +23,18 @@ class ReplayOutcome:
     """None: the current code reproduces the history's commands."""
 
 
-async def replay_in_process(histories: Iterable[WorkflowHistory]) -> list[ReplayOutcome]:
-    """One replayer over all ``histories``, in order."""
+async def replay_in_process(
+    histories: Iterable[WorkflowHistory], workflow: type = WhistleCase
+) -> list[ReplayOutcome]:
+    """One replayer over all ``histories``, in order, through the current code of
+    ``workflow``. Unsandboxed: replay detects non-determinism by comparing
+    commands either way, and the sandbox's per-run module loading costs ~24 ms."""
 
     async def feed() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    replayer = Replayer(workflows=[WhistleCase], workflow_runner=UnsandboxedWorkflowRunner())
+    replayer = Replayer(workflows=[workflow], workflow_runner=UnsandboxedWorkflowRunner())
     outcomes = []
     async with replayer.workflow_replay_iterator(feed()) as results:
         async for result in results:

@@ -13,8 +13,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from cli import output
-from models.durations import parse_duration
-from models.principals import principal_document
+from models.principals import principal_document, token_lifetime
 from models.text_rules import RuleViolation
 from policy.loader import load_policy
 from settings import get_settings
@@ -78,11 +77,8 @@ def issue_token_command(
     lifetime = None
     if expires:
         try:
-            seconds = parse_duration(expires, field="expires")
-            if seconds > 3650 * 86400:
-                raise ValueError("expires: a token lives at most 3650d")
-            lifetime = timedelta(seconds=seconds)
-        except ValueError as err:
+            lifetime = timedelta(seconds=token_lifetime(expires, field="expires"))
+        except RuleViolation as err:
             output.fail(str(err), output.EXIT_BAD_INPUT)
     engine = _engine()
     try:

@@ -6,6 +6,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from models.durations import parse_duration
+from models.text_rules import RuleViolation
+
+TOKEN_LIFETIME_MAX_SECONDS = 3650 * 86400
+
+
+def token_lifetime(text: str, *, field: str) -> int:
+    """Seconds of a token lifetime such as ``90d``; at most 3650 days."""
+    try:
+        seconds = parse_duration(text, field=field)
+    except ValueError as err:
+        raise RuleViolation(str(err)) from None
+    if seconds > TOKEN_LIFETIME_MAX_SECONDS:
+        raise RuleViolation(f"{field}: a token lives at most 3650d")
+    return seconds
+
 
 class PrincipalKind(StrEnum):
     BRANCH = "branch"  # a compound party branch: raises and confirms, in its compounds

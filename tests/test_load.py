@@ -42,10 +42,6 @@ KIB_PER_CASE_BOUND = 400
 measured in the strict sandbox, ~125 KiB passed through."""
 
 
-def _when(rows: list[tuple[str, datetime]]) -> dict[str, datetime]:
-    return {case_id: at for case_id, at in rows}
-
-
 async def test_two_thousand_open_cases_escalate_on_time(tmp_path: Path) -> None:
     async with running_stack(tmp_path) as stack:
         await _two_thousand_open_cases(stack)
@@ -93,7 +89,7 @@ async def _two_thousand_open_cases(stack: Stack) -> None:
             query = select(CaseEventRecord.case_id, CaseEventRecord.at).where(
                 CaseEventRecord.kind == kind
             )
-            return _when(list(session.exec(query).all()))
+            return dict(session.exec(query).all())
 
         def counts(kind: str) -> set[int]:
             query = (
