@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from api import schemas
 from api.access import acting_department, can_see, forbid, require_kind, scope_of
-from audit.stats import current_quarter, quarter_bounds, red_black, stats
+from audit.stats import red_black, stats
 from casework.cases import (
     ActionRejected,
     CaseAlreadyExists,
@@ -46,10 +46,12 @@ from models.case import (
     Withdraw,
 )
 from models.durations import parse_duration
+from models.errors import PolicyError
 from models.levels import WhistleLevel
+from models.periods import current_quarter, quarter_bounds
 from models.principals import Principal, PrincipalKind, principal_document
 from models.text_rules import RuleViolation
-from policy.loader import PolicyError, load_policy, parse_policy, policy_document
+from policy.loader import load_policy, parse_policy, policy_document
 from settings import Settings
 from store.engine import make_engine
 from store.policies import activate_policy, policy_in_force

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models.limits import SATISFIED_FROM
 from models.tables import CaseEventRecord, CaseRecord
 from store.reads import utc
 
@@ -41,31 +41,9 @@ RATES = (
     "redo_rate",
     "on_time_completion_rate",
 )
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-def quarter_bounds(text: str) -> tuple[datetime, datetime]:
-    match = _QUARTER.match(text.strip().upper())
-    if not match:
-        raise ValueError(f"quarter: must look like 2026Q4; got {text!r}")
-    year, quarter = int(match[1]), int(match[2])
-    if not 1970 <= year <= 9998:
-        raise ValueError(f"quarter: the year must be between 1970 and 9998; got {year}")
-    start = datetime(year, 3 * quarter - 2, 1, tzinfo=UTC)
-    end = (
-        datetime(year + 1, 1, 1, tzinfo=UTC)
-        if quarter == 4
-        else datetime(year, 3 * quarter + 1, 1, tzinfo=UTC)
-    )
-    return start, end
 
 
 TallyFor = Callable[[str | None, CaseRecord], "Tally"]
-
-
-def current_quarter(now: datetime | None = None) -> str:
-    moment = now or datetime.now(UTC)
-    return f"{moment.year}Q{(moment.month - 1) // 3 + 1}"
 
 
 @dataclass
@@ -199,7 +177,7 @@ def _credit_case(case: CaseRecord, events: list[CaseEventRecord], by: str, tally
         elif event.kind == "reopened":
             reopenings += 1
         elif event.kind == "confirmed":
-            confirmations.append(int(detail.get("satisfaction", "0")) >= 4)
+            confirmations.append(int(detail.get("satisfaction", "0")) >= SATISFIED_FROM)
         elif event.kind in ("closed", "withdrawn"):
             ended = True
 

@@ -17,6 +17,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models import rules
 from models.case import (
     Action,
     ActionResult,
@@ -32,26 +33,12 @@ from models.case import (
     SignOff,
     Withdraw,
 )
-from models.text_rules import RuleViolation, check_text
-from workflows import rules
+from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound, RuleViolation
+from models.text_rules import check_text
 from workflows.case import WhistleCase
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 """A query needs a worker; without one, give up rather than hang."""
-
-
-class CaseNotFound(LookupError):
-    pass
-
-
-class CaseAlreadyExists(RuntimeError):
-    def __init__(self, case_id: str) -> None:
-        super().__init__(f"case_id: a case {case_id!r} already exists")
-        self.case_id = case_id
-
-
-class ActionRejected(RuntimeError):
-    """The case refused the action; the message names the rule."""
 
 
 UPDATES: dict[type[Action], Any] = {

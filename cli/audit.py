@@ -16,11 +16,12 @@ from audit.archive import archived_histories, load_archive
 from audit.history import Step
 from audit.replay import ReplayReport, fetch_history, replay_history
 from audit.replay_many import ParallelReplayer, ReplayOutcome
-from audit.stats import GROUPINGS, current_quarter, quarter_bounds, red_black, stats
+from audit.stats import GROUPINGS, red_black, stats
 from audit.verify import verify_all, verify_case
 from casework.connection import connect
 from cli import output
 from models.durations import format_duration
+from models.periods import current_quarter, quarter_bounds
 from settings import get_settings
 from store.engine import make_engine
 

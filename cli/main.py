@@ -46,16 +46,17 @@ from models.case import (
     Withdraw,
 )
 from models.durations import parse_duration
+from models.errors import PolicyError
 from models.evidence import Evidence, check_evidence, parse_evidence_option
 from models.levels import WhistleLevel
 from models.policy import Policy
+from models.rules import check_raise
 from models.text_rules import RuleViolation
-from policy.loader import PolicyError, load_policy, policy_document
+from policy.loader import load_policy, policy_document
 from settings import Settings, get_settings
 from store.engine import make_engine
 from store.policies import activate_policy, policy_in_force
 from store.reads import case_events, case_row_document, event_row_document, get_case, list_cases
-from workflows.rules import check_raise
 
 app = typer.Typer(
     no_args_is_help=True,

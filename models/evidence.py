@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from models.limits import SHA256_HEX_RE
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
 
 EVIDENCE_MAX = 10
 """References per action."""
 URL_MAX = 2000
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]|\s")  # \s: Unicode spaces too
 
 
@@ -37,7 +37,7 @@ def check_evidence(items: list[Evidence], *, field: str = "evidence") -> None:
     for index, item in enumerate(items):
         where = f"{field}[{index}]"
         check_url(item.url, field=f"{where}.url")
-        if not _SHA256.fullmatch(item.sha256):
+        if not SHA256_HEX_RE.match(item.sha256):
             raise RuleViolation(f"{where}.sha256: must be 64 lowercase hex digits (a SHA-256)")
         check_text(item.label, field=f"{where}.label", max_len=SHORT_MAX)
         if item.sha256 in seen:

@@ -1,12 +1,13 @@
 """The policy a case runs under: deadlines, departments, routing and rules.
 
-A snapshot of the policy in force is copied into each case when it is raised,
+Its values have no defaults here: ``policy/default.toml`` is their one home, and
+every policy is that file with a district's file over it. A snapshot of the policy in force is copied into each case when it is raised,
 so a later edit of the policy file never changes a running case.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from models.levels import WhistleLevel
 
@@ -20,9 +21,9 @@ class LevelRules:
     it is the time within which the joint meeting must be held."""
     resolve_seconds: int
     """Handling time after the case is dispatched (after the plan, at joint)."""
-    remind_at: float = 0.5
+    remind_at: float
     """Fraction of each window after which a reminder (催办) goes out."""
-    extension_cap_seconds: int = 10 * 86400
+    extension_cap_seconds: int
     """Total extension (延期) a case may be granted at this whistle."""
 
 
@@ -30,11 +31,11 @@ class LevelRules:
 class CaseRules:
     """Rules that hold at every whistle."""
 
-    return_window_seconds: int = 2 * 86400
+    return_window_seconds: int
     """A department may return (退单) a case within this of being dispatched."""
-    returns_to_joint: int = 2
+    returns_to_joint: int
     """This many returns on one case send it to the joint task force."""
-    confirmation_seconds: int = 3 * 86400
+    confirmation_seconds: int
     """The branch confirms the result within this, else it closes unconfirmed."""
 
 
@@ -49,7 +50,7 @@ class Policy:
     """Category -> departments; the first is the lead (首接负责)."""
     return_reasons: dict[str, str]
     """Reason code -> meaning, for ``not-ours`` sign-offs."""
-    rules: CaseRules = field(default_factory=CaseRules)
+    rules: CaseRules
 
     def level(self, level: WhistleLevel) -> LevelRules:
         return self.levels[level.label]

@@ -7,9 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 from models.durations import parse_duration
+from models.limits import TOKEN_LIFETIME_MAX_DAYS
 from models.text_rules import RuleViolation
 
-TOKEN_LIFETIME_MAX_SECONDS = 3650 * 86400
+TOKEN_LIFETIME_MAX_SECONDS = TOKEN_LIFETIME_MAX_DAYS * 86400
 
 
 def token_lifetime(text: str, *, field: str) -> int:
@@ -19,7 +20,7 @@ def token_lifetime(text: str, *, field: str) -> int:
     except ValueError as err:
         raise RuleViolation(str(err)) from None
     if seconds > TOKEN_LIFETIME_MAX_SECONDS:
-        raise RuleViolation(f"{field}: a token lives at most 3650d")
+        raise RuleViolation(f"{field}: a token lives at most {TOKEN_LIFETIME_MAX_DAYS}d")
     return seconds
 
 
@@ -28,6 +29,11 @@ class PrincipalKind(StrEnum):
     DEPARTMENT = "department"  # reports in, signs off, asks for time, on its own cases
     AUDITOR = "auditor"  # reads everything, changes nothing
     ADMIN = "admin"  # manages principals and the policy
+
+    @property
+    def reads_every_case(self) -> bool:
+        """Auditors and admins read every case, event and the assessment."""
+        return self in (PrincipalKind.AUDITOR, PrincipalKind.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+from models.errors import RuleViolation
+
+__all__ = ["LONG_MAX", "REASON_MAX", "SHORT_MAX", "TITLE_MAX", "RuleViolation", "check_text"]
+
 TITLE_MAX = 200
 SHORT_MAX = 200  # compound, category, location, names
 REASON_MAX = 1000
@@ -15,10 +19,6 @@ LONG_MAX = 4000  # description, notes, decisions
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class RuleViolation(ValueError):
-    """An input or action breaks a rule; the message names the field and the rule."""
 
 
 def check_text(

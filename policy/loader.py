@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import tomllib
 from dataclasses import asdict, replace
 from importlib import resources
@@ -16,21 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from models.durations import parse_duration
+from models.errors import PolicyError
 from models.levels import LEVEL_NAMES, WhistleLevel
+from models.limits import DEPARTMENT_CODE_RE, MAX_DEPARTMENTS
 from models.policy import CaseRules, LevelRules, Policy
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
-from workflows.rules import MAX_DEPARTMENTS
 
 POLICY_MAX_BYTES = 64 * 1024
 """The encoded policy, as each case's input carries it (the default is ~2 KiB)."""
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LEVEL_KEYS = {"report_in", "resolve", "remind_at", "extension_cap"}
 _RULE_KEYS = {"return_window", "returns_to_joint", "confirmation"}
 _TOP_KEYS = {"levels", "rules", "departments", "routing", "return_reasons"}
-
-
-class PolicyError(ValueError):
-    """The policy breaks a rule; the message names the key."""
 
 
 def default_policy_text() -> str:
@@ -107,7 +102,7 @@ def _duration(value: Any, key: str) -> int:
 def _text_table(data: dict[str, Any], section: str) -> dict[str, str]:
     table: dict[str, str] = {}
     for code, text in data.get(section, {}).items():
-        if not _CODE.match(code):
+        if not DEPARTMENT_CODE_RE.match(code):
             raise PolicyError(
                 f"{section}.{code}: a code is lower-case letters, digits and _ (at most 64)"
             )
@@ -130,7 +125,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
     for level in WhistleLevel:
         values = data["levels"][level.label]
         key = f"levels.{level.label}"
-        remind_at = values.get("remind_at", 0.5)
+        remind_at = values["remind_at"]
         if (
             isinstance(remind_at, bool)
             or not isinstance(remind_at, int | float)
@@ -143,9 +138,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
             report_in_seconds=_duration(values.get("report_in"), f"{key}.report_in"),
             resolve_seconds=_duration(values.get("resolve"), f"{key}.resolve"),
             remind_at=float(remind_at),
-            extension_cap_seconds=_duration(
-                values.get("extension_cap", "10d"), f"{key}.extension_cap"
-            ),
+            extension_cap_seconds=_duration(values["extension_cap"], f"{key}.extension_cap"),
         )
         if level != WhistleLevel.JOINT and rules.report_in_seconds > rules.resolve_seconds:
             raise PolicyError(f"{key}.report_in: must not be longer than {key}.resolve")
@@ -157,7 +150,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
     routing: dict[str, list[str]] = {}
     for category, names in data.get("routing", {}).items():
         key = f"routing.{category}"
-        if not _CODE.match(category):
+        if not DEPARTMENT_CODE_RE.match(category):
             raise PolicyError(f"{key}: a category is lower-case letters, digits and _")
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise PolicyError(f"{key}: must be a non-empty list of department codes")
@@ -170,8 +163,8 @@ def build_policy(data: dict[str, Any]) -> Policy:
                 raise PolicyError(f"{key}: unknown department {name!r}; add it under [departments]")
         routing[category] = list(names)
 
-    raw_rules = data.get("rules", {})
-    returns_to_joint = raw_rules.get("returns_to_joint", 2)
+    raw_rules = data["rules"]  # complete: the default file is merged under it
+    returns_to_joint = raw_rules["returns_to_joint"]
     if (
         isinstance(returns_to_joint, bool)
         or not isinstance(returns_to_joint, int)
@@ -181,11 +174,9 @@ def build_policy(data: dict[str, Any]) -> Policy:
             f"rules.returns_to_joint: must be a whole number from 1 to 20; got {returns_to_joint!r}"
         )
     case_rules = CaseRules(
-        return_window_seconds=_duration(
-            raw_rules.get("return_window", "2d"), "rules.return_window"
-        ),
+        return_window_seconds=_duration(raw_rules["return_window"], "rules.return_window"),
         returns_to_joint=returns_to_joint,
-        confirmation_seconds=_duration(raw_rules.get("confirmation", "3d"), "rules.confirmation"),
+        confirmation_seconds=_duration(raw_rules["confirmation"], "rules.confirmation"),
     )
     unversioned = Policy(
         version="",

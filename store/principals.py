@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -11,12 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from models.limits import PRINCIPAL_NAME_RE
 from models.principals import Principal, PrincipalKind
 from models.tables import ApiTokenRecord, PrincipalRecord
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
 from store.reads import utc
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 TOKEN_PREFIX = "wst_"
 
 
@@ -42,7 +41,7 @@ def add_principal(
     department: str | None = None,
     known_departments: set[str] | None = None,
 ) -> Principal:
-    if not _NAME.match(name):
+    if not PRINCIPAL_NAME_RE.match(name):
         raise RuleViolation(
             "name: 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
         )

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.verify import verify_case
 from casework.cases import ActionRejected, act, raise_whistle
+from models import rules
 from models.case import (
     Confirm,
     DecideExtension,
@@ -26,6 +27,7 @@ from models.case import (
     Withdraw,
 )
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence
+from models.limits import MAX_DEPARTMENTS
 from models.policy import Policy
 from models.tables import CaseEventRecord
 from models.text_rules import LONG_MAX, REASON_MAX, SHORT_MAX, TITLE_MAX
@@ -42,7 +44,6 @@ from tests.casekit import (
     raised_cases,
     report_in,
 )
-from workflows import rules
 
 PHOTO = Evidence(
     url="https://files.district.example/cases/2026/fire-lane.jpg",
@@ -109,7 +110,7 @@ def test_the_largest_valid_inputs_stay_far_below_payload_limits() -> None:
     """Every text at its limit, in 3-byte characters, with the most evidence
     allowed, 30 departments (the most a whistle names) with the longest names."""
     wide = "证"  # encodes as \\uXXXX: six bytes each in JSON
-    names = [f"department_{n}" for n in range(rules.MAX_DEPARTMENTS)]
+    names = [f"department_{n}" for n in range(MAX_DEPARTMENTS)]
     policy = parse_policy(
         "[departments]\n" + "".join(f'{name} = "{wide * SHORT_MAX}"\n' for name in names),
         source="widest",

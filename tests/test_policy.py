@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from models.durations import format_duration, parse_duration
-from policy.loader import PolicyError, load_policy, policy_document, policy_from_document
+from models.errors import PolicyError
+from policy.loader import load_policy, policy_document, policy_from_document
 
 
 def write(tmp_path: Path, text: str) -> Path:

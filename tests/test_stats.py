@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from audit.stats import quarter_bounds, red_black, stats
+from audit.stats import red_black, stats
+from models.periods import quarter_bounds
 from models.tables import CaseEventRecord, CaseRecord
 from store.engine import make_engine
 

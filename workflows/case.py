@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from models import rules
     from models.case import (
         BRANCH,
         SYSTEM,
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         Notification,
     )
     from models.text_rules import RuleViolation
-    from workflows import rules
 
 RULE_VIOLATION = "RuleViolation"
 

@@ -32,6 +32,13 @@ from models.case import (
 from models.durations import format_duration
 from models.evidence import check_evidence
 from models.levels import WhistleLevel
+from models.limits import (
+    ACTION_ID_MAX,
+    MAX_DEPARTMENTS,
+    MAX_EXTENSION_SECONDS,
+    SATISFACTION_MAX,
+    SATISFACTION_MIN,
+)
 from models.policy import Policy
 from models.text_rules import (
     LONG_MAX,
@@ -42,7 +49,6 @@ from models.text_rules import (
     check_text,
 )
 
-ACTION_ID_MAX = 100
 CASE_RECORD_BUDGET = 1024 * 1024
 """Bytes of events a case holds before it takes no more actions but closing ones.
 
@@ -54,8 +60,6 @@ the actions loop (extension requests refused again and again, redos, reconvened
 meetings)."""
 PLAN_TASKS_MAX = 4000
 """Characters of all of a joint plan's tasks together (each is at most REASON_MAX)."""
-MAX_DEPARTMENTS = 30
-MAX_EXTENSION_SECONDS = 366 * 86400
 
 
 def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
@@ -326,9 +330,12 @@ def check_escalate(state: CaseState, action: Escalate) -> None:
 
 def check_confirm(state: CaseState, action: Confirm) -> None:
     _check_action(state, action)
-    if isinstance(action.satisfaction, bool) or not 1 <= action.satisfaction <= 5:
+    if isinstance(action.satisfaction, bool) or not (
+        SATISFACTION_MIN <= action.satisfaction <= SATISFACTION_MAX
+    ):
         raise RuleViolation(
-            f"satisfaction: must be a whole number from 1 to 5; got {action.satisfaction!r}"
+            f"satisfaction: must be a whole number from {SATISFACTION_MIN} to "
+            f"{SATISFACTION_MAX}; got {action.satisfaction!r}"
         )
     check_text(action.note, field="note", max_len=LONG_MAX, multiline=True)
     _awaiting_confirmation(state)
