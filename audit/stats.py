@@ -41,6 +41,8 @@ RATES = (
     "redo_rate",
     "on_time_completion_rate",
 )
+RANKED_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+"""The rates the red and black lists rank by (响应率, 解决率, 满意率), averaged."""
 
 
 TallyFor = Callable[[str | None, CaseRecord], "Tally"]
@@ -205,7 +207,7 @@ def red_black(table: dict[str, dict[str, Any]], size: int = 3) -> dict[str, list
     """Top and bottom departments by the three rates (响应率, 解决率, 满意率) averaged."""
     scored = []
     for name, row in table.items():
-        rates = [row[r] for r in ("response_rate", "resolution_rate", "satisfaction_rate")]
+        rates = [row[r] for r in RANKED_RATES]
         known = [r for r in rates if r is not None]
         if known:
             scored.append({"department": name, "score": round(sum(known) / len(known), 4), **row})
