@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from models.evidence import Evidence
+from models.levels import WhistleLevel
 from models.policy import Policy
 
 
@@ -66,7 +67,8 @@ class RaiseWhistle:
     """A compound party branch blows a whistle."""
 
     compound: str
-    level: int
+    level: int | str
+    """The whistle's rank (1 to 4) or name; recorded histories carry ranks."""
     category: str
     title: str
     description: str = ""
@@ -222,8 +224,8 @@ class CaseState:
     location: str
     raised_by: str
     raised_at: datetime
-    level: str
-    status: str
+    level: WhistleLevel
+    status: CaseStatus
     lead: str | None
     departments: list[Assignment]
     deadlines: Deadlines
@@ -239,7 +241,9 @@ class CaseState:
     """How the case ended: confirmed, not_confirmed or withdrawn."""
     window_started_at: datetime | None = None
     """Start of the current report-in / resolve window, for reminders."""
-    report_in_reminded: bool = False
+    first_deadline_reminded: bool = False
+    """The whistle's first deadline was reminded: the report-in, or at the joint
+    task force the joint meeting."""
     resolve_reminded: bool = False
     action_digests: dict[str, str] = field(default_factory=dict)
     """Action id -> digest of the action: a repeat is recognised, a reuse refused."""

@@ -130,7 +130,7 @@ def is_repeat(state: CaseState, action: Action) -> bool:
 def _check_action(state: CaseState, action: Action) -> None:
     check_text(action.action_id, field="action_id", max_len=ACTION_ID_MAX, required=True)
     check_text(action.actor, field="actor", max_len=SHORT_MAX)
-    if not CaseStatus(state.status).is_open:
+    if not state.status.is_open:
         raise RuleViolation(f"case: {state.case_id} is {state.status}; no more actions")
     if state.recorded_bytes >= CASE_RECORD_BUDGET and not isinstance(action, Confirm | Withdraw):
         raise RuleViolation(
@@ -154,14 +154,10 @@ def _assigned(state: CaseState, department: str) -> None:
         )
 
 
-def _level(state: CaseState) -> WhistleLevel:
-    return WhistleLevel.parse(state.level)
-
-
 def check_report_in(state: CaseState, action: ReportIn) -> None:
     _check_action(state, action)
     _assigned(state, action.department)
-    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+    if state.status == CaseStatus.AWAITING_CONFIRMATION:
         raise RuleViolation("status: the case awaits the branch's confirmation")
     item = state.assignment(action.department)
     assert item is not None
@@ -184,7 +180,7 @@ def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
     check_evidence(action.evidence)
     item = state.assignment(action.department)
     assert item is not None
-    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+    if state.status == CaseStatus.AWAITING_CONFIRMATION:
         raise RuleViolation("status: the case awaits the branch's confirmation")
     if item.outcome is not None:
         raise RuleViolation(
@@ -197,8 +193,8 @@ def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
     check_text(action.reason, field="reason", max_len=REASON_MAX)
     if item.reported_in_at is None:
         raise RuleViolation(f"department: {action.department!r} must report in before signing off")
-    if _level(state) == WhistleLevel.JOINT:
-        if state.status == CaseStatus.JOINT_MEETING.value:
+    if state.level == WhistleLevel.JOINT:
+        if state.status == CaseStatus.JOINT_MEETING:
             raise RuleViolation(
                 "status: the joint meeting has not agreed a plan yet; sign-offs follow the plan"
             )
@@ -210,7 +206,7 @@ def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
 
 def _check_return(state: CaseState, action: SignOff, now: datetime) -> None:
     policy = state.policy
-    if _level(state) == WhistleLevel.JOINT:
+    if state.level == WhistleLevel.JOINT:
         raise RuleViolation(
             "outcome: not-ours is not accepted at the joint task force; "
             "the joint meeting's plan binds its departments"
@@ -239,15 +235,15 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
     if not 0 < action.seconds <= MAX_EXTENSION_SECONDS:
         raise RuleViolation("by: must be longer than zero and at most 366d")
     if state.status not in (
-        CaseStatus.AWAITING_REPORT_IN.value,
-        CaseStatus.IN_PROGRESS.value,
+        CaseStatus.AWAITING_REPORT_IN,
+        CaseStatus.IN_PROGRESS,
     ):
         raise RuleViolation(
             f"status: an extension is asked while the case is being handled; it is {state.status}"
         )
     item = state.assignment(action.department)
     assert item is not None
-    if _level(state) == WhistleLevel.JOINT and not item.in_plan:
+    if state.level == WhistleLevel.JOINT and not item.in_plan:
         raise RuleViolation(f"department: {action.department!r} is not in the joint meeting's plan")
     if item.reported_in_at is None:
         raise RuleViolation(
@@ -265,7 +261,7 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
 
 def _within_cap(state: CaseState, asked: int, *, field: str) -> None:
     """Granted plus ``asked`` (pending requests included) stays within the cap."""
-    cap = state.policy.level(_level(state)).extension_cap_seconds
+    cap = state.policy.level(state.level).extension_cap_seconds
     total = state.extension_granted_seconds + asked
     if total > cap:
         raise RuleViolation(
@@ -282,7 +278,7 @@ def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
         raise RuleViolation(f"department: {action.department!r} has no extension request pending")
     if not action.approve and not action.reason.strip():
         raise RuleViolation("reason: a refusal needs a reason")
-    if state.status not in (CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.IN_PROGRESS.value):
+    if state.status not in (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS):
         raise RuleViolation(
             f"status: an extension is decided while the case is being handled; it is {state.status}"
         )
@@ -292,11 +288,11 @@ def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
 
 def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
     _check_action(state, action)
-    if _level(state) != WhistleLevel.JOINT:
+    if state.level != WhistleLevel.JOINT:
         raise RuleViolation(
             f"level: a joint meeting is held at the joint task force; the case is at {state.level}"
         )
-    if state.status != CaseStatus.JOINT_MEETING.value:
+    if state.status != CaseStatus.JOINT_MEETING:
         raise RuleViolation(f"status: the case is {state.status}, not awaiting a joint meeting")
     check_text(action.decision, field="decision", max_len=LONG_MAX, multiline=True)
     check_evidence(action.evidence)
@@ -322,9 +318,9 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
 def check_escalate(state: CaseState, action: Escalate) -> None:
     _check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
-    if _level(state) == WhistleLevel.JOINT:
+    if state.level == WhistleLevel.JOINT:
         raise RuleViolation("level: the case is at the joint task force, the highest whistle")
-    if state.status == CaseStatus.AWAITING_CONFIRMATION.value:
+    if state.status == CaseStatus.AWAITING_CONFIRMATION:
         raise RuleViolation("status: the case awaits confirmation; reopen it instead of escalating")
 
 
@@ -353,7 +349,7 @@ def check_withdraw(state: CaseState, action: Withdraw) -> None:
 
 
 def _awaiting_confirmation(state: CaseState) -> None:
-    if state.status != CaseStatus.AWAITING_CONFIRMATION.value:
+    if state.status != CaseStatus.AWAITING_CONFIRMATION:
         raise RuleViolation(
             f"status: the case is {state.status}; only a resolved case awaiting "
             "confirmation can be confirmed or reopened"

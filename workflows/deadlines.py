@@ -1,0 +1,231 @@
+"""The case's clock: which deadline or reminder falls due next, and what
+happens when it does.
+
+``next_due`` names the earliest pending one as a ``Due``; the workflow sleeps
+until then (or until an action moves the deadlines) and calls ``fall_due``.
+Pure: time comes from ``workflow.now()``, changes of commands are guarded by
+``workflow.patched`` (workflows.patches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from temporalio import workflow
+
+from workflows.ledger import iso
+from workflows.lifecycle import Lifecycle
+from workflows.patches import JOINT_MEETING_REMINDER
+
+with workflow.unsafe.imports_passed_through():
+    from models.case import SYSTEM, CaseState, CaseStatus, EventKind
+    from models.levels import WhistleLevel
+
+
+class DueKind(Enum):
+    REMIND_REPORT_IN = "remind_report_in"
+    REPORT_IN_MISSED = "report_in_missed"
+    REMIND_MEETING = "remind_meeting"
+    MEETING_OVERDUE = "meeting_overdue"
+    REMIND_RESOLVE = "remind_resolve"
+    RESOLVE_MISSED = "resolve_missed"
+    CONFIRMATION_EXPIRED = "confirmation_expired"
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime
+    what: DueKind
+
+
+def next_due(state: CaseState) -> Due | None:
+    """The earliest pending deadline or reminder; None when nothing is pending.
+
+    Of two due at the same moment, the first listed here comes first.
+    """
+    d = state.deadlines
+    candidates: list[Due] = []
+    status = state.status
+    if status == CaseStatus.AWAITING_REPORT_IN and d.report_in is not None:
+        if not state.first_deadline_reminded:
+            candidates.append(Due(remind_time(state, d.report_in), DueKind.REMIND_REPORT_IN))
+        candidates.append(Due(d.report_in, DueKind.REPORT_IN_MISSED))
+    if status == CaseStatus.JOINT_MEETING and d.joint_meeting is not None:
+        if not state.first_deadline_reminded and workflow.patched(JOINT_MEETING_REMINDER):
+            candidates.append(Due(remind_time(state, d.joint_meeting), DueKind.REMIND_MEETING))
+        candidates.append(Due(d.joint_meeting, DueKind.MEETING_OVERDUE))
+    if status in (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS) and (
+        d.resolve is not None
+    ):
+        if not state.resolve_reminded and status == CaseStatus.IN_PROGRESS:
+            candidates.append(Due(remind_time(state, d.resolve), DueKind.REMIND_RESOLVE))
+        candidates.append(Due(d.resolve, DueKind.RESOLVE_MISSED))
+    if status == CaseStatus.AWAITING_CONFIRMATION and d.confirmation is not None:
+        candidates.append(Due(d.confirmation, DueKind.CONFIRMATION_EXPIRED))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda due: due.at)
+
+
+def remind_time(state: CaseState, deadline: datetime) -> datetime:
+    """The policy's fraction of the way from the window's start to the deadline."""
+    start = state.window_started_at or state.raised_at
+    fraction = state.policy.level(state.level).remind_at
+    return start + (deadline - start) * fraction
+
+
+def fall_due(case: Lifecycle, what: DueKind) -> None:
+    """Do what the deadline or reminder ``what`` calls for, now."""
+    _ON_DUE[what](case)
+
+
+# --- reminders (催办) --------------------------------------------------------
+
+
+def _remind_report_in(case: Lifecycle) -> None:
+    state = case.state
+    state.first_deadline_reminded = True
+    late = [a for a in case.active() if a.reported_in_at is None]
+    case.ledger.record(
+        EventKind.REMINDED,
+        actor=SYSTEM,
+        reason="report-in due",
+        detail={
+            "departments": ",".join(a.department for a in late),
+            "deadline": iso(state.deadlines.report_in),
+        },
+    )
+    for item in late:
+        case.ledger.notify(
+            item.department, "reminder", f"report in by {iso(state.deadlines.report_in)}"
+        )
+
+
+def _remind_meeting(case: Lifecycle) -> None:
+    state = case.state
+    state.first_deadline_reminded = True
+    case.ledger.record(
+        EventKind.REMINDED,
+        actor=SYSTEM,
+        reason="joint meeting due",
+        detail={
+            "departments": ",".join(a.department for a in case.active()),
+            "deadline": iso(state.deadlines.joint_meeting),
+        },
+    )
+    for item in case.active():
+        case.ledger.notify(
+            item.department,
+            "reminder",
+            f"joint meeting by {iso(state.deadlines.joint_meeting)}",
+        )
+
+
+def _remind_resolve(case: Lifecycle) -> None:
+    state = case.state
+    state.resolve_reminded = True
+    pending = [a for a in case.handlers() if a.outcome is None]
+    case.ledger.record(
+        EventKind.REMINDED,
+        actor=SYSTEM,
+        reason="resolution due",
+        detail={
+            "departments": ",".join(a.department for a in pending),
+            "deadline": iso(state.deadlines.resolve),
+        },
+    )
+    for item in pending:
+        case.ledger.notify(
+            item.department, "reminder", f"resolve by {iso(state.deadlines.resolve)}"
+        )
+
+
+# --- deadlines missed --------------------------------------------------------
+
+
+def _report_in_missed(case: Lifecycle) -> None:
+    state = case.state
+    late = [a for a in case.active() if a.reported_in_at is None]
+    for item in late:
+        item.missed_deadlines += 1
+        case.ledger.record(
+            EventKind.REPORT_IN_MISSED,
+            actor=SYSTEM,
+            department=item.department,
+            detail={"deadline": iso(state.deadlines.report_in)},
+        )
+    names = ", ".join(a.department for a in late)
+    case.escalate(
+        state.level.next_up(),
+        reason=f"report-in deadline missed by {names}",
+        actor=SYSTEM,
+    )
+
+
+def _resolve_missed(case: Lifecycle) -> None:
+    state = case.state
+    level = state.level
+    late = [a for a in case.handlers() if a.outcome is None]
+    for item in late:
+        item.missed_deadlines += 1
+        case.ledger.record(
+            EventKind.RESOLVE_MISSED,
+            actor=SYSTEM,
+            department=item.department,
+            detail={"deadline": iso(state.deadlines.resolve)},
+        )
+    if level != WhistleLevel.JOINT:
+        case.escalate(level.next_up(), reason="resolve deadline missed", actor=SYSTEM)
+        return
+    # No whistle above the joint task force: supervise (督办) and re-arm.
+    now = workflow.now()
+    assert state.meeting is not None
+    window = state.meeting.deadline - state.meeting.held_at
+    state.deadlines.resolve = now + window
+    case.start_window(now)
+    case.ledger.record(
+        EventKind.SUPERVISED,
+        actor=SYSTEM,
+        reason="joint plan overdue",
+        detail={"resolve_deadline": iso(state.deadlines.resolve)},
+    )
+    for item in late:
+        case.ledger.notify(item.department, "supervision", "joint plan task overdue")
+
+
+def _joint_meeting_overdue(case: Lifecycle) -> None:
+    state = case.state
+    now = workflow.now()
+    missed = state.deadlines.joint_meeting
+    state.deadlines.joint_meeting = now + timedelta(
+        seconds=state.policy.level(WhistleLevel.JOINT).report_in_seconds
+    )
+    case.start_window(now)
+    case.ledger.record(
+        EventKind.JOINT_MEETING_OVERDUE,
+        actor=SYSTEM,
+        detail={
+            "missed": iso(missed),
+            "joint_meeting_deadline": iso(state.deadlines.joint_meeting),
+        },
+    )
+    for item in case.active():
+        case.ledger.notify(item.department, "supervision", "joint meeting overdue")
+
+
+def _confirmation_expired(case: Lifecycle) -> None:
+    case.close("not_confirmed", actor=SYSTEM)
+
+
+_ON_DUE: dict[DueKind, Callable[[Lifecycle], None]] = {
+    DueKind.REMIND_REPORT_IN: _remind_report_in,
+    DueKind.REPORT_IN_MISSED: _report_in_missed,
+    DueKind.REMIND_MEETING: _remind_meeting,
+    DueKind.MEETING_OVERDUE: _joint_meeting_overdue,
+    DueKind.REMIND_RESOLVE: _remind_resolve,
+    DueKind.RESOLVE_MISSED: _resolve_missed,
+    DueKind.CONFIRMATION_EXPIRED: _confirmation_expired,
+}
