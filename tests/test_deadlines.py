@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from models.case import Assignment, CaseState, CaseStatus, Deadlines
+from models.levels import WhistleLevel
 from models.policy import Policy
 from tests.casekit import kinds, raise_case, report_in, sign, skip, until
+from workflows.deadlines import Due, DueKind, next_due
 
 LEVELS_BELOW_JOINT = [
     ("publicity", "fire_safety", ("fire_rescue", "police"), "emergency"),
@@ -152,3 +155,62 @@ async def test_the_joint_meeting_is_reminded_at_half_time(
     assert reminder.reason == "joint meeting due"
     assert offset(reminder.at, state.raised_at) == pytest.approx(window / 2, abs=2)
     assert state.status == "joint_meeting"
+
+
+# --- the scheduler alone: which deadline or reminder is next ---------------------
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def schedule(policy: Policy, status: CaseStatus, deadlines: Deadlines) -> CaseState:
+    """An emergency case whose window started at T0 (reminders at half-way)."""
+    return CaseState(
+        case_id="case-schedule",
+        compound="Anningyuan",
+        category="fire_lane",
+        title="t",
+        description="",
+        location="",
+        raised_by="branch",
+        raised_at=T0,
+        level=WhistleLevel.EMERGENCY,
+        status=status,
+        lead="fire_rescue",
+        departments=[Assignment(department="fire_rescue", dispatched_at=T0)],
+        deadlines=deadlines,
+        policy=policy,
+        window_started_at=T0,
+    )
+
+
+def test_the_earliest_of_the_window_comes_first_and_names_itself(policy: Policy) -> None:
+    assert policy.level(WhistleLevel.EMERGENCY).remind_at == 0.5
+    state = schedule(
+        policy,
+        CaseStatus.AWAITING_REPORT_IN,
+        Deadlines(report_in=T0 + 2 * HOUR, resolve=T0 + 24 * HOUR),
+    )
+    assert next_due(state) == Due(T0 + HOUR, DueKind.REMIND_REPORT_IN)
+    state.first_deadline_reminded = True
+    assert next_due(state) == Due(T0 + 2 * HOUR, DueKind.REPORT_IN_MISSED)
+    state.status = CaseStatus.IN_PROGRESS  # everyone reported in: the resolve clock alone
+    assert next_due(state) == Due(T0 + 12 * HOUR, DueKind.REMIND_RESOLVE)
+    state.resolve_reminded = True
+    assert next_due(state) == Due(T0 + 24 * HOUR, DueKind.RESOLVE_MISSED)
+
+
+def test_awaiting_confirmation_only_the_confirmation_deadline_counts(policy: Policy) -> None:
+    state = schedule(
+        policy,
+        CaseStatus.AWAITING_CONFIRMATION,
+        Deadlines(confirmation=T0 + 72 * HOUR),
+    )
+    assert next_due(state) == Due(T0 + 72 * HOUR, DueKind.CONFIRMATION_EXPIRED)
+    state.status = CaseStatus.CLOSED
+    assert next_due(state) is None
+
+
+def test_a_reminder_due_with_its_deadline_comes_first(policy: Policy) -> None:
+    state = schedule(policy, CaseStatus.AWAITING_REPORT_IN, Deadlines(report_in=T0))
+    assert next_due(state) == Due(T0, DueKind.REMIND_REPORT_IN)
