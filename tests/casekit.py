@@ -1,4 +1,5 @@
-"""Helpers the tests share: raise cases, act on them, move the clock, read state."""
+"""Helpers the tests share: raise cases, act on them, move the clock, read state.
+Raising and acting go through ``casework.driver``, as the bench and the demo do."""
 
 from __future__ import annotations
 
@@ -12,19 +13,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from casework.cases import act, raise_whistle, read_case
-from models.case import (
-    Action,
-    ActionResult,
-    CaseState,
-    RaiseWhistle,
-    ReportIn,
-    SignOff,
-)
+from casework.driver import CaseDriver, whistle
+from models.case import Action, ActionResult, CaseState, RaiseWhistle
 from models.evidence import Evidence
-from models.levels import WhistleLevel
 from models.policy import Policy
-from workflows.case import WhistleCase
 
 TASK_QUEUE = "whistle-test"
 _queue = [TASK_QUEUE]
@@ -49,6 +41,11 @@ def aid() -> str:
     return uuid.uuid4().hex
 
 
+def driver(client: Client) -> CaseDriver:
+    """The shared case driver, on the queue the test raises its cases on."""
+    return CaseDriver(client, _queue[-1])
+
+
 def raise_request(
     policy: Policy,
     *,
@@ -60,50 +57,45 @@ def raise_request(
     compound: str = "Anningyuan",
     evidence: list[Evidence] | None = None,
 ) -> RaiseWhistle:
-    return RaiseWhistle(
-        compound=compound,
-        level=WhistleLevel.parse(level).value,
+    return whistle(
+        policy,
+        level=level,
         category=category,
         title=title,
         description=description,
+        compound=compound,
         location="Building 3",
         raised_by="branch-secretary-li",
-        departments=departments or [],
-        policy=policy,
-        evidence=evidence or [],
+        departments=departments,
+        evidence=evidence,
     )
 
 
 async def raise_case(client: Client, policy: Policy, **options: object) -> str:
     request = raise_request(policy, **options)  # type: ignore[arg-type]
-    case_id = await raise_whistle(
-        client, request, task_queue=_queue[-1], case_id=f"case-test-{uuid.uuid4().hex[:10]}"
+    case_id = await driver(client).raise_whistle(
+        request, case_id=f"case-test-{uuid.uuid4().hex[:10]}"
     )
     raised_cases.append((client, case_id))
     return case_id
 
 
 async def do(client: Client, case_id: str, action: Action) -> ActionResult:
-    return await act(client, case_id, action)
+    return await driver(client).do(case_id, action)
 
 
 async def report_in(client: Client, case_id: str, *departments: str) -> None:
-    for department in departments:
-        await do(client, case_id, ReportIn(action_id=aid(), department=department))
+    await driver(client).report_in(case_id, *departments)
 
 
 async def sign(
     client: Client, case_id: str, department: str, outcome: str = "resolved", reason: str = ""
 ) -> ActionResult:
-    return await do(
-        client,
-        case_id,
-        SignOff(action_id=aid(), department=department, outcome=outcome, reason=reason),
-    )
+    return await driver(client).sign(case_id, department, outcome, reason)
 
 
 async def state_of(client: Client, case_id: str) -> CaseState:
-    return await read_case(client, case_id)
+    return await driver(client).state(case_id)
 
 
 async def until(
@@ -117,7 +109,7 @@ async def until(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        state = await read_case(client, case_id)
+        state = await driver(client).state(case_id)
         if predicate(state):
             return state
         if loop.time() > deadline:
@@ -136,8 +128,7 @@ async def skip(env: WorkflowEnvironment, **delta: float) -> None:
 
 
 async def final_state(client: Client, case_id: str) -> CaseState:
-    handle = client.get_workflow_handle_for(WhistleCase.run, case_id)
-    return await handle.result()
+    return await driver(client).finished(case_id)
 
 
 async def history_length(client: Client, case_id: str, *, timeout: float = 10.0) -> int:
