@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     """How long the embedded server keeps closed cases' histories."""
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger bodies: 413, unread
     log_level: str = "INFO"
     log_json: bool = False
     max_cached_cases: int = Field(default=10_000, ge=1)

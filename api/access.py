@@ -11,11 +11,9 @@ from fastapi import HTTPException, status
 from models.principals import Principal, PrincipalKind
 from store.reads import CaseScope
 
-READERS_OF_ALL = (PrincipalKind.AUDITOR, PrincipalKind.ADMIN)
-
 
 def can_see(principal: Principal, compound: str, departments: Iterable[str]) -> bool:
-    if principal.kind in READERS_OF_ALL:
+    if principal.kind.reads_every_case:
         return True
     if principal.kind == PrincipalKind.BRANCH:
         return compound in principal.compounds
@@ -23,7 +21,7 @@ def can_see(principal: Principal, compound: str, departments: Iterable[str]) -> 
 
 
 def scope_of(principal: Principal) -> CaseScope:
-    if principal.kind in READERS_OF_ALL:
+    if principal.kind.reads_every_case:
         return CaseScope()
     if principal.kind == PrincipalKind.BRANCH:
         return CaseScope(compounds=principal.compounds)
@@ -37,6 +35,11 @@ def forbid(message: str) -> HTTPException:
 def require_kind(principal: Principal, kind: PrincipalKind, doing: str) -> None:
     if principal.kind != kind:
         raise forbid(f"only a {kind.value} may {doing}; you are {principal.actor}")
+
+
+def require_reader_of_all(principal: Principal, doing: str) -> None:
+    if not principal.kind.reads_every_case:
+        raise forbid(f"only auditors and admins {doing}; you are {principal.actor}")
 
 
 def acting_department(principal: Principal, named: str | None) -> str:

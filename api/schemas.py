@@ -3,13 +3,23 @@ as inside the case, so a bad body is a 422 naming the field."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
+from models.case import Outcome
 from models.durations import parse_duration
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence, check_evidence, check_url
-from models.principals import token_lifetime
+from models.levels import WhistleLevel
+from models.limits import (
+    DEPARTMENT_CODE,
+    MAX_DEPARTMENTS,
+    PRINCIPAL_NAME,
+    SATISFACTION_MAX,
+    SATISFACTION_MIN,
+    SHA256_HEX,
+)
+from models.principals import PrincipalKind, token_lifetime
 from models.text_rules import (
     LONG_MAX,
     REASON_MAX,
@@ -18,6 +28,7 @@ from models.text_rules import (
     RuleViolation,
     check_text,
 )
+from policy.loader import POLICY_MAX_BYTES
 
 
 def _text(max_len: int, *, required: bool = False, multiline: bool = False) -> AfterValidator:
@@ -46,7 +57,7 @@ Title = Annotated[str, Field(max_length=TITLE_MAX), _text(TITLE_MAX, required=Tr
 Long = Annotated[str, Field(max_length=LONG_MAX), _text(LONG_MAX, multiline=True)]
 Reason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX, required=True)]
 OptionalReason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX)]
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Code = Annotated[str, Field(pattern=DEPARTMENT_CODE)]
 Duration = Annotated[str, Field(max_length=32, examples=["30m", "2d"]), AfterValidator(_duration)]
 
 
@@ -66,7 +77,7 @@ class EvidenceBody(Body):
     """A photo or document kept elsewhere, named by its address and SHA-256."""
 
     url: Annotated[str, Field(max_length=URL_MAX), AfterValidator(_url)]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_HEX)]
     label: OptionalShort = ""
 
 
@@ -87,14 +98,33 @@ def to_evidence(items: list[EvidenceBody]) -> list[Evidence]:
     return [Evidence(url=item.url, sha256=item.sha256, label=item.label) for item in items]
 
 
+LEVEL_NAMES = [level.name.lower() for level in WhistleLevel]
+LEVEL_NAME = "^(" + "|".join(LEVEL_NAMES) + ")$"
+"""A whistle by its name, as a query parameter matches it."""
+LEVEL_CHOICES: list[str | int] = [*LEVEL_NAMES, *range(1, len(LEVEL_NAMES) + 1)]
+
+
+def _level(value: str | int) -> str | int:
+    if value not in LEVEL_CHOICES:
+        raise ValueError(f"must be one of {', '.join(map(str, LEVEL_CHOICES))}")
+    return value
+
+
+Level = Annotated[
+    str | int,
+    AfterValidator(_level),
+    WithJsonSchema({"enum": LEVEL_CHOICES, "description": "A whistle by name or rank (1-4)."}),
+]
+
+
 class RaiseBody(Body):
     compound: Short
-    level: Literal["publicity", "emergency", "enforcement", "joint", 1, 2, 3, 4]
+    level: Level
     category: Short
     title: Title
     description: Long = ""
     location: OptionalShort = ""
-    departments: list[Code] = Field(default_factory=list, max_length=30)
+    departments: list[Code] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
     """Empty: routed from the category by the policy."""
     evidence: EvidenceList = Field(default_factory=list)
 
@@ -106,7 +136,7 @@ class ReportInBody(Body):
 
 class SignOffBody(Body):
     department: Code | None = None
-    outcome: Literal["resolved", "unresolved", "not-ours"]
+    outcome: Annotated[Outcome, Strict(False)]
     reason: OptionalReason = ""
     note: Long = ""
     evidence: EvidenceList = Field(default_factory=list)
@@ -126,9 +156,9 @@ class ExtensionDecisionBody(Body):
 
 class JointMeetingBody(Body):
     lead: Code
-    attendees: list[Code] = Field(default_factory=list, max_length=30)
+    attendees: list[Code] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
     decision: Long = ""
-    tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=30)
+    tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=MAX_DEPARTMENTS)
     deadline: Duration | None = None
     evidence: EvidenceList = Field(default_factory=list)
 
@@ -138,13 +168,13 @@ class ReasonBody(Body):
 
 
 class ConfirmBody(Body):
-    satisfaction: int = Field(ge=1, le=5, strict=True)
+    satisfaction: int = Field(ge=SATISFACTION_MIN, le=SATISFACTION_MAX, strict=True)
     note: Long = ""
 
 
 class PrincipalBody(Body):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-    kind: Literal["branch", "department", "auditor", "admin"]
+    name: Annotated[str, Field(pattern=PRINCIPAL_NAME)]
+    kind: Annotated[PrincipalKind, Strict(False)]
     compounds: list[Short] = Field(default_factory=list, max_length=100)
     department: Code | None = None
 
@@ -163,5 +193,5 @@ class TokenBody(Body):
 
 
 class PolicyBody(Body):
-    toml: Annotated[str, Field(max_length=100_000)]
+    toml: Annotated[str, Field(max_length=POLICY_MAX_BYTES)]
     """A district policy file's text, merged over the default."""

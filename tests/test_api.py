@@ -4,6 +4,8 @@ every action by its role, every forbidden combination refused and harmless."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -12,7 +14,11 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
+from temporalio.client import Client
 
+from api.responses import CaseDocument, DeadlinesDocument, DepartmentDocument, EventDocument
+from casework.cases import read_case
+from casework.views import case_document
 from store.principals import issue_token
 
 Json = dict[str, Any]
@@ -330,6 +336,12 @@ async def test_admin_manages_principals_and_policy(api: Api) -> None:
 async def test_openapi_is_served(api: Api) -> None:
     schema = (await api.http.get("/openapi.json")).json()
     assert "/cases/{case_id}/sign-off" in schema["paths"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            code, answer = next((c, a) for c, a in operation["responses"].items() if c < "300")
+            if code != "204":  # every answer with a body is described
+                described = answer["content"]["application/json"]["schema"]
+                assert described.get("$ref") or described.get("anyOf"), (method, path)
     assert (await api.http.get("/docs")).status_code == 200
 
 
@@ -344,3 +356,116 @@ async def test_assessment_is_for_auditors_and_admins(api: Api) -> None:
     bad = await api.call("auditor", "GET", "/stats?quarter=2026Q4&from=2026-10-01")
     assert bad.status_code == 422
     assert (await api.call("auditor", "GET", "/stats?quarter=2026Q9")).status_code == 422
+
+
+# --- the contract: Idempotency-Key, docs, body limit -------------------------
+
+
+async def test_any_idempotency_key_the_header_accepts_works(api: Api) -> None:
+    key = "k" * 100  # the header's declared maximum
+    body = {"compound": "Anningyuan", "level": 2, "category": "parking", "title": "long key"}
+    raised = await api.call("branch", "POST", "/cases", body, **{"Idempotency-Key": key})
+    assert raised.status_code == 201, raised.text
+    case = raised.json()["case_id"]
+    one = await api.call(
+        "police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": key}
+    )
+    assert one.status_code == 200, one.text
+    two = await api.ok("police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": key})
+    assert two["events"] == one.json()["events"]
+    too_long = await api.call("branch", "POST", "/cases", body, **{"Idempotency-Key": key + "k"})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert "action_id" not in too_long.text
+
+
+async def test_a_raise_repeated_with_another_body_is_refused(api: Api) -> None:
+    body = {"compound": "Anningyuan", "level": 2, "category": "parking", "title": "first"}
+    key = {"Idempotency-Key": "raise-twice"}
+    first = await api.call("branch", "POST", "/cases", body, **key)
+    assert first.status_code == 201, first.text
+    same = await api.call("branch", "POST", "/cases", body, **key)
+    assert same.status_code == 200 and same.json()["duplicate"] is True
+    assert same.json()["case_id"] == first.json()["case_id"]
+    other = await api.call("branch", "POST", "/cases", {**body, "title": "second"}, **key)
+    assert other.status_code == 409, other.text
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert (await api.case(first.json()["case_id"]))["title"] == "first"
+    case, key = first.json()["case_id"], {"Idempotency-Key": "act-twice"}
+    await api.ok("branch", "POST", f"/cases/{case}/escalate", {"reason": "one"}, **key)
+    again = await api.call("branch", "POST", f"/cases/{case}/escalate", {"reason": "two"}, **key)
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"].startswith("Idempotency-Key:")
+
+
+async def test_the_case_response_model_matches_the_case_document(api: Api, client: Client) -> None:
+    """The API's case model is the live case document's shape (casework.views)."""
+    case = await api.raise_case()
+    document = case_document(await read_case(client, case))
+    assert set(document) == set(CaseDocument.model_fields)
+    assert set(document["events"][0]) == set(EventDocument.model_fields)
+    assert set(document["deadlines"]) == set(DeadlinesDocument.model_fields)
+    assert set(document["departments"][0]) == set(DepartmentDocument.model_fields)
+    assert await api.case(case) == json.loads(json.dumps(document))
+
+
+async def test_docs_are_served_from_whistle_itself(api: Api) -> None:
+    page = await api.http.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""https?://[^"'\s)]+""", page.text)
+    assert urls == [], urls
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    assert all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        fetched = await api.http.get(asset)
+        assert fetched.status_code == 200, asset
+        assert fetched.content
+    assert "'validatorUrl': null" in page.text or '"validatorUrl": null' in page.text
+    assert (await api.http.get("/redoc")).status_code == 404
+
+
+FIVE_MB = 5 * 1024 * 1024
+
+
+async def _raw_post(url: str, head: dict[str, str], body: bytes) -> bytes:
+    """POST /cases over a socket; the status line of the answer."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        lines = ["POST /cases HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in head.items())]
+        # No drain: the server may answer (and close) before it takes the rest.
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return await asyncio.wait_for(reader.readline(), 10)
+    finally:
+        writer.close()
+
+
+def _chunked(data: bytes, size: int = 65536, *, last: bool = True) -> bytes:
+    parts = [data[i : i + size] for i in range(0, len(data), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + (b"0\r\n\r\n" if last else b"")
+
+
+@pytest.mark.parametrize("role", [None, "branch"])
+async def test_oversized_bodies_are_refused_before_they_are_read(
+    api: Api, api_url: str, role: str | None
+) -> None:
+    auth = {"Authorization": f"Bearer {api.tokens[role]}"} if role else {}
+    json_head = {"Content-Type": "application/json", **auth}
+    big = b'{"title": "' + b"x" * FIVE_MB + b'"}'
+    # A whole 5 MB body.
+    head = {**json_head, "Content-Length": str(len(big))}
+    assert (await _raw_post(api_url, head, big)).startswith(b"HTTP/1.1 413")
+    # Announced as 5 MB but never sent: answered at once, so it was not read.
+    head = {**json_head, "Content-Length": str(FIVE_MB)}
+    assert (await _raw_post(api_url, head, b"{")).startswith(b"HTTP/1.1 413")
+    # Streamed with no length and never ended: refused once past the limit.
+    head = {**json_head, "Transfer-Encoding": "chunked"}
+    assert (
+        await _raw_post(api_url, head, _chunked(big[: 2 * 1024 * 1024], last=False))
+    ).startswith(b"HTTP/1.1 413")
+    # Within the limit, a streamed body is read as usual.
+    body = {"compound": "Anningyuan", "level": 2, "category": "parking", "title": "streamed"}
+    expected = b"HTTP/1.1 201" if role else b"HTTP/1.1 401"
+    streamed = await _raw_post(api_url, head, _chunked(json.dumps(body).encode(), 16))
+    assert streamed.startswith(expected), streamed

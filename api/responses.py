@@ -1,0 +1,253 @@
+"""What each route answers, so the OpenAPI schema describes it.
+
+The field names are those of the documents the CLI prints (``--json``) and
+existing clients read: ``casework.views`` (a live case, an action's result),
+``store.reads`` (a case row of the projection), ``policy.loader``,
+``models.principals`` and ``audit.stats``. Times are ISO 8601 strings, as those
+documents write them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from models.case import CaseStatus, EventKind
+from models.principals import PrincipalKind
+
+Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+LevelName = Annotated[str, Field(examples=["emergency"])]
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# --- cases ---------------------------------------------------------------------
+
+
+class EventDocument(Document):
+    """One event of a case's chained history."""
+
+    seq: int
+    kind: EventKind
+    at: Time | None
+    actor: str
+    level: LevelName
+    department: str | None
+    from_level: LevelName | None
+    to_level: LevelName | None
+    reason: str | None
+    detail: dict[str, str]
+
+
+class DepartmentDocument(Document):
+    """One department on the case, at the current whistle."""
+
+    department: str
+    dispatched_at: Time | None
+    reported_in_at: Time | None
+    outcome: str | None
+    outcome_at: Time | None
+    in_plan: bool
+    task: str | None
+    missed_deadlines: int
+    pending_extension_seconds: int | None
+
+
+class DeadlinesDocument(Document):
+    report_in: Time | None
+    joint_meeting: Time | None
+    resolve: Time | None
+    confirmation: Time | None
+
+
+class MeetingDocument(Document):
+    """The joint meeting (联席会议) and its plan."""
+
+    held_at: Time | None
+    convened_by: str
+    attendees: list[str]
+    decision: str
+    lead: str
+    tasks: dict[str, str]
+    deadline: Time | None
+
+
+class CaseDocument(Document):
+    """A case as its workflow holds it (``casework.views.case_document``)."""
+
+    case_id: str
+    compound: str
+    category: str
+    title: str
+    description: str
+    location: str
+    raised_by: str
+    raised_at: Time | None
+    level: LevelName
+    status: CaseStatus
+    lead: str | None
+    departments: list[DepartmentDocument]
+    deadlines: DeadlinesDocument
+    meeting: MeetingDocument | None
+    returns: int
+    redos: int
+    extension_granted_seconds: int
+    satisfaction: int | None
+    closing: str | None
+    policy_version: str
+    events: list[EventDocument]
+
+
+class CaseRow(Document):
+    """A case as the SQL projection lists it (``store.reads.case_row_document``)."""
+
+    case_id: str
+    compound: str
+    category: str
+    title: str
+    level: LevelName
+    status: CaseStatus
+    lead: str | None
+    departments: list[str]
+    raised_by: str
+    raised_at: Time | None
+    updated_at: Time | None
+    report_in_deadline: Time | None
+    resolve_deadline: Time | None
+    confirmation_deadline: Time | None
+    satisfaction: int | None
+    closing: str | None
+    returns: int
+    redos: int
+    policy_version: str
+
+
+class ProjectedCase(CaseRow):
+    """A case Temporal no longer holds, from the projection, with its events."""
+
+    events: list[EventDocument]
+    source: Literal["projection"]
+
+
+class CaseList(Document):
+    cases: list[CaseRow]
+
+
+class EventList(Document):
+    case_id: str
+    events: list[EventDocument]
+
+
+class Raised(Document):
+    case_id: str
+    policy_version: str
+    """The policy the case runs under."""
+    duplicate: bool
+    """True: the same request with the same Idempotency-Key; nothing new was raised."""
+
+
+class ActionDocument(Document):
+    """What an action did (``casework.views.action_document``)."""
+
+    case_id: str
+    level: LevelName
+    status: CaseStatus
+    duplicate: bool
+    """True: a repeat of an applied action (same Idempotency-Key); applied once."""
+    events: list[EventDocument]
+    """The events the action caused."""
+
+
+# --- assessment ------------------------------------------------------------------
+
+
+class StatsRow(Document):
+    """One group's rates (a share, or null without units), unit counts and times."""
+
+    cases: int
+    response_rate: float | None
+    response_units: int
+    resolution_rate: float | None
+    resolution_units: int
+    satisfaction_rate: float | None
+    satisfaction_units: int
+    return_rate: float | None
+    return_units: int
+    redo_rate: float | None
+    redo_units: int
+    on_time_completion_rate: float | None
+    on_time_completion_units: int
+    mean_report_in_seconds: float | None
+    p90_report_in_seconds: float | None
+    mean_resolve_seconds: float | None
+    p90_resolve_seconds: float | None
+    whistles_per_compound: float | None
+
+
+class Stats(Document):
+    start: Time | None = Field(alias="from")
+    end: Time | None = Field(alias="to")
+    by: str
+    groups: dict[str, StatsRow]
+
+
+class RankedRow(StatsRow):
+    department: str
+    score: float
+    """The response, resolution and satisfaction rates, averaged."""
+
+
+class RedBlack(Document):
+    """The quarter's top three (红榜) and bottom three (黑榜) departments."""
+
+    quarter: str
+    red: list[RankedRow]
+    black: list[RankedRow]
+
+
+# --- policy and principals -------------------------------------------------------
+
+
+class LevelRulesDocument(Document):
+    report_in_seconds: int
+    resolve_seconds: int
+    remind_at: float
+    extension_cap_seconds: int
+
+
+class CaseRulesDocument(Document):
+    return_window_seconds: int
+    returns_to_joint: int
+    confirmation_seconds: int
+
+
+class PolicyDocument(Document):
+    """The policy (``policy.loader.policy_document``); its version is a content hash."""
+
+    version: str
+    levels: dict[str, LevelRulesDocument]
+    rules: CaseRulesDocument
+    departments: dict[str, str]
+    routing: dict[str, list[str]]
+    return_reasons: dict[str, str]
+
+
+class PrincipalDocument(Document):
+    name: str
+    kind: PrincipalKind
+    compounds: list[str]
+    department: str | None
+
+
+class PrincipalList(Document):
+    principals: list[PrincipalDocument]
+
+
+class IssuedToken(Document):
+    token_id: str
+    token: str
+    """Shown once; whistle keeps only its hash."""
+    principal: str

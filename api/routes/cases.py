@@ -1,0 +1,159 @@
+"""Raise a whistle; list, show and read the events of the cases one may see."""
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from temporalio.client import Client
+
+from api import schemas
+from api.access import can_see, forbid, require_kind, scope_of
+from api.deps import (
+    CaseIdPath,
+    ClientDep,
+    EngineDep,
+    IdempotencyKey,
+    PolicyDep,
+    PrincipalDep,
+    SettingsDep,
+    case_id_for,
+)
+from api.responses import CaseDocument, CaseList, EventList, ProjectedCase, Raised
+from casework.cases import raise_whistle, read_case
+from casework.views import case_document
+from models.case import CaseState, CaseStatus, RaiseWhistle
+from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound
+from models.levels import WhistleLevel
+from models.limits import DEPARTMENT_CODE
+from models.principals import Principal, PrincipalKind
+from models.text_rules import SHORT_MAX
+from store.reads import CaseFilter, case_events, case_row_document, event_row_document, get_case
+from store.reads import search_cases as search
+
+router = APIRouter(prefix="/cases")
+
+
+async def visible_case(client: Client, principal: Principal, case_id: str) -> CaseState:
+    """The live case, if the principal may see it; else CaseNotFound (404)."""
+    state = await read_case(client, case_id)
+    if not can_see(principal, state.compound, [a.department for a in state.departments]):
+        raise CaseNotFound(f"case: no case {case_id!r}")
+    return state
+
+
+async def _raised_with(client: Client, case_id: str) -> RaiseWhistle:
+    """The request a case was started with: the first event of its history."""
+    handle = client.get_workflow_handle(case_id)
+    async for event in handle.fetch_history_events(page_size=1):
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        decoded = await client.data_converter.decode(list(payloads), [RaiseWhistle])
+        raised: RaiseWhistle = decoded[0]
+        return raised
+    raise CaseNotFound(f"case: no case {case_id!r}")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, tags=["branch"])
+async def raise_case(
+    response: Response,
+    body: schemas.RaiseBody,
+    principal: PrincipalDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Raised:
+    """Blow a whistle in one of the branch's compounds.
+
+    With an Idempotency-Key, the same request again answers 200 and
+    ``duplicate: true``; the key with a different request is refused (409).
+    """
+    require_kind(principal, PrincipalKind.BRANCH, "raise a whistle")
+    if body.compound not in principal.compounds:
+        raise forbid(f"{principal.actor} does not speak for compound {body.compound!r}")
+    raised = RaiseWhistle(
+        compound=body.compound,
+        level=WhistleLevel.parse(body.level).value,
+        category=body.category,
+        title=body.title,
+        description=body.description,
+        location=body.location,
+        raised_by=principal.actor,
+        departments=list(body.departments),
+        policy=policy,
+        evidence=schemas.to_evidence(body.evidence),
+    )
+    try:
+        case_id = await raise_whistle(
+            client,
+            raised,
+            task_queue=settings.task_queue,
+            case_id=case_id_for(principal, idempotency_key),
+        )
+    except CaseAlreadyExists as err:
+        if not idempotency_key:
+            raise
+        first = await _raised_with(client, err.case_id)
+        # The policy in force may have changed since: the request is the same.
+        if dataclasses.replace(first, policy=raised.policy) != raised:
+            raise ActionRejected(
+                f"Idempotency-Key: {idempotency_key!r} already raised case {err.case_id} "
+                "with a different request"
+            ) from None
+        response.status_code = status.HTTP_200_OK
+        return Raised(case_id=err.case_id, policy_version=first.policy.version, duplicate=True)
+    return Raised(case_id=case_id, policy_version=policy.version, duplicate=False)
+
+
+@router.get("", tags=["read"])
+def list_cases(
+    principal: PrincipalDep,
+    engine: EngineDep,
+    status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
+    level: Annotated[str | None, Query(pattern=schemas.LEVEL_NAME)] = None,
+    compound: Annotated[str | None, Query(max_length=SHORT_MAX)] = None,
+    department: Annotated[str | None, Query(pattern=DEPARTMENT_CODE)] = None,
+    overdue: bool | None = None,
+    text: Annotated[str | None, Query(max_length=SHORT_MAX)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CaseList:
+    """Cases the caller may see, newest first, from the SQL projection."""
+    where = CaseFilter(
+        status=status_.value if status_ else None,
+        level=level,
+        compound=compound,
+        department=department,
+        overdue=overdue,
+        text=text,
+        limit=limit,
+        offset=offset,
+    )
+    rows = search(engine, where, scope_of(principal), datetime.now(UTC))
+    return CaseList.model_validate({"cases": [case_row_document(r) for r in rows]})
+
+
+@router.get("/{case_id}", tags=["read"])
+async def show_case(
+    case_id: CaseIdPath, principal: PrincipalDep, client: ClientDep, engine: EngineDep
+) -> CaseDocument | ProjectedCase:
+    """One case with its timeline (from the SQL projection once Temporal forgot it)."""
+    try:
+        state = await visible_case(client, principal, case_id)
+    except CaseNotFound:
+        row = get_case(engine, case_id)
+        if row is None or not can_see(principal, row.compound, row.departments.split(",")):
+            raise
+        document = case_row_document(row)
+        document["events"] = [event_row_document(e) for e in case_events(engine, case_id)]
+        document["source"] = "projection"
+        return ProjectedCase.model_validate(document)
+    return CaseDocument.model_validate(case_document(state))
+
+
+@router.get("/{case_id}/events", tags=["read"])
+async def list_events(
+    case_id: CaseIdPath, principal: PrincipalDep, client: ClientDep, engine: EngineDep
+) -> EventList:
+    document = await show_case(case_id, principal, client, engine)
+    return EventList(case_id=case_id, events=document.events)
