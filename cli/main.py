@@ -245,20 +245,9 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a worker alone, for the cluster and database named by the settings."""
-    from worker import install_stop_signals, run_worker
+    from worker import main as run_worker_process
 
-    settings = get_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        install_stop_signals(stop)
-        await run_worker(settings, stop)
-
-    try:
-        asyncio.run(serve())
-    except RuntimeError as err:
-        output.fail(f"worker cannot start: {err}", output.EXIT_UNAVAILABLE)
+    raise typer.Exit(run_worker_process())
 
 
 # --- branch ------------------------------------------------------------------

@@ -10,14 +10,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.exits import (
+    EXIT_BAD_INPUT,
+    EXIT_FORBIDDEN,
+    EXIT_NOT_FOUND,
+    EXIT_REJECTED,
+    EXIT_UNAVAILABLE,
+)
+
 console = Console()
 errors = Console(stderr=True)
 
-EXIT_REJECTED = 1
-EXIT_BAD_INPUT = 2
-EXIT_NOT_FOUND = 3
-EXIT_UNAVAILABLE = 4
-EXIT_FORBIDDEN = 5
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FORBIDDEN",
+    "EXIT_NOT_FOUND",
+    "EXIT_REJECTED",
+    "EXIT_UNAVAILABLE",
+]
 
 
 def emit_json(document: Any) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from cli.dev import EmbeddedTemporal
+from engine.embedded import EmbeddedTemporal
 from tests.devkit import free_port
 
 QUEUE = "whistle-faults"
