@@ -32,3 +32,8 @@ def test_bench_quick_runs_and_reports_every_measure(tmp_path: Path) -> None:
     assert report["replay"]["histories"] == 25 and report["replay"]["failures"] == 0
     assert report["memory"]["worker_rss_mib_with_open_cases"] > 0
     assert [row["open_cases"] for row in report["growth"]] == [20, 50, 100]
+    lateness = report["lateness"]
+    assert [row["deadlines_per_second"] for row in lateness["rows"]] == [2, 10]
+    for row in lateness["rows"]:
+        assert row["early"] == 0 and row["lateness_s"]["p99"] is not None
+    assert lateness["p99_passes_limit"]
