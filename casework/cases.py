@@ -33,12 +33,26 @@ from models.case import (
     SignOff,
     Withdraw,
 )
-from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound, RuleViolation
-from models.text_rules import check_text
+from models.errors import (
+    ActionRejected,
+    CaseAlreadyExists,
+    CaseNotFound,
+    EngineUnavailable,
+    RuleViolation,
+)
+from models.limits import CASE_ID, CASE_ID_RE
 from workflows.case import WhistleCase
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 """A query needs a worker; without one, give up rather than hang."""
+
+
+class TemporalRefused(EngineUnavailable, RPCError):
+    """Temporal refused a call, or no worker answered in time.
+
+    Also an RPCError, which these functions raised before and which callers
+    written then may still catch; new code catches EngineUnavailable.
+    """
 
 
 UPDATES: dict[type[Action], Any] = {
@@ -69,7 +83,10 @@ async def raise_whistle(
     """Start the case; bad input raises RuleViolation and starts nothing."""
     rules.check_raise(request)
     case_id = case_id or new_case_id()
-    check_text(case_id, field="case_id", max_len=100, required=True)
+    if not CASE_ID_RE.match(case_id):
+        raise RuleViolation(
+            f"case_id: must be letters, digits, '.', '_' or '-' ({CASE_ID}); got {case_id[:120]!r}"
+        )
     try:
         await client.start_workflow(
             WhistleCase.run,
@@ -80,6 +97,8 @@ async def raise_whistle(
         )
     except WorkflowAlreadyStartedError:
         raise CaseAlreadyExists(case_id) from None
+    except RPCError as err:
+        raise _translate(case_id, err) from None
     return case_id
 
 
@@ -122,18 +141,25 @@ async def read_case(client: Client, case_id: str) -> CaseState:
 
 
 def _translate(case_id: str, err: RPCError) -> Exception:
+    """Temporal's answer as an error of ``models.errors``."""
     if err.status == RPCStatusCode.NOT_FOUND:
         if "completed" in err.message or "closed" in err.message:
             return ActionRejected(f"case: {case_id} is closed; no more actions")
         return CaseNotFound(f"case: no case {case_id!r}")
-    return err
+    if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        message = f"case: no worker answered for {case_id!r} in time"
+    else:
+        message = f"Temporal refused the call: {err.message}"
+    return TemporalRefused(message, err.status, err.raw_grpc_status)
 
 
 __all__ = [
     "ActionRejected",
     "CaseAlreadyExists",
     "CaseNotFound",
+    "EngineUnavailable",
     "RuleViolation",
+    "TemporalRefused",
     "act",
     "new_action_id",
     "new_case_id",

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from temporalio.client import Client, TLSConfig
 
+from models.errors import EngineUnavailable
 from settings import Settings
 
 
-def _read(path: object) -> bytes | None:
-    from pathlib import Path
+class TemporalUnreachable(EngineUnavailable, RuntimeError):
+    """No connection to Temporal. Also a RuntimeError, which ``Client.connect``
+    raised before this existed and which callers may still catch."""
 
-    return Path(str(path)).expanduser().read_bytes() if path else None
+
+def _read(path: Path | None) -> bytes | None:
+    return Path(path).expanduser().read_bytes() if path else None
 
 
 async def connect(settings: Settings) -> Client:
+    """A client of the cluster; raises TemporalUnreachable (an EngineUnavailable)."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls or settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -21,9 +28,15 @@ async def connect(settings: Settings) -> Client:
             client_cert=_read(settings.temporal_tls_cert),
             client_private_key=_read(settings.temporal_tls_key),
         )
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        tls=tls,
-        api_key=settings.temporal_api_key,
-    )
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            tls=tls,
+            api_key=settings.temporal_api_key,
+        )
+    except RuntimeError as err:
+        raise TemporalUnreachable(
+            f"cannot reach Temporal at {settings.temporal_address} "
+            f"(namespace {settings.temporal_namespace}): {err}"
+        ) from None
