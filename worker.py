@@ -85,14 +85,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     engine.dispose()
 
 
-def main() -> int:
+def main(*, log_json: bool = False) -> int:
     """Serve until SIGINT or SIGTERM, with the settings from the environment.
 
     Returns the exit code: 0 after a clean stop, 4 (unavailable) if the worker
     cannot start.
     """
     settings = get_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.log_level, json=settings.log_json or log_json)
 
     async def serve() -> None:
         stop = asyncio.Event()

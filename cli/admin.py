@@ -13,8 +13,9 @@ import typer
 from sqlalchemy.engine import Engine
 
 from cli import output
-from models.principals import principal_document, token_lifetime
-from models.text_rules import RuleViolation
+from cli.options import JsonFlag
+from models.errors import RuleViolation
+from models.principals import PrincipalKind, principal_document, token_lifetime
 from policy.loader import load_policy
 from settings import get_settings
 from store.engine import make_engine
@@ -22,8 +23,6 @@ from store.policies import policy_in_force
 from store.principals import add_principal, issue_token, list_principals, revoke_token
 
 admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
 def _engine() -> Engine:
@@ -33,7 +32,7 @@ def _engine() -> Engine:
 @admin.command("add-principal")
 def add_principal_command(
     name: Annotated[str, typer.Option("--name", help="Unique name, e.g. anningyuan-branch.")],
-    kind: Annotated[str, typer.Option("--kind", help="branch | department | auditor | admin")],
+    kind: Annotated[PrincipalKind, typer.Option("--kind", help="What the principal is.")],
     compound: Annotated[
         list[str] | None, typer.Option("--compound", help="Branches: a compound they speak for.")
     ] = None,
@@ -49,7 +48,7 @@ def add_principal_command(
         added = add_principal(
             engine,
             name=name,
-            kind=kind,
+            kind=kind.value,
             compounds=list(compound or []),
             department=department,
             known_departments=set(policy.departments),

@@ -1,10 +1,9 @@
-"""``whistle audit`` (export, verify, replay) and ``whistle stats``."""
+"""``whistle audit``: export, verify and replay case histories, for auditors."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,36 +15,33 @@ from audit.archive import archived_histories, load_archive
 from audit.history import Step
 from audit.replay import ReplayReport, fetch_history, replay_history
 from audit.replay_many import ParallelReplayer, ReplayOutcome
-from audit.stats import GROUPINGS, red_black, stats
 from audit.verify import verify_all, verify_case
 from casework.connection import connect
 from cli import output
-from models.durations import format_duration
-from models.periods import current_quarter, quarter_bounds
+from cli.options import JsonFlag
+from models.errors import EngineUnavailable
 from settings import get_settings
 from store.engine import make_engine
 
 audit = typer.Typer(no_args_is_help=True, help="Archive, ledger and replay, for auditors.")
-stats_app = typer.Typer(
-    invoke_without_command=True, help="Assessment: the three rates and more, from the ledger."
-)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
 @audit.command()
 def export(
     case_id: str,
     out: Annotated[Path, typer.Option("--out", help="Where to write the history JSON.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Write a case's full Temporal history as JSON (from the archive, else from Temporal)."""
     settings = get_settings()
     engine = make_engine(settings.sqlalchemy_url())
     archived = load_archive(engine, case_id)
     engine.dispose()
+    source = "archive"
     if archived is not None:
         history = archived[1]
     else:
+        source = "temporal"
 
         async def from_temporal() -> WorkflowHistory:
             client = await connect(settings)
@@ -54,10 +50,20 @@ def export(
 
         try:
             history = asyncio.run(from_temporal())
-        except (LookupError, RuntimeError) as err:
+        except EngineUnavailable as err:
+            output.fail_for(err)
+        except LookupError as err:
             output.fail(str(err), output.EXIT_NOT_FOUND)
     out.write_text(history.to_json(), encoding="utf-8")
-    output.console.print(f"wrote {len(history.events)} history events to {out}", highlight=False)
+    if as_json:
+        output.emit_json(
+            {"case_id": case_id, "out": str(out), "events": len(history.events), "source": source}
+        )
+    else:
+        output.console.print(
+            f"wrote {len(history.events)} history events to {out} (from the {source})",
+            highlight=False,
+        )
 
 
 @audit.command()
@@ -154,7 +160,7 @@ def replay(
         try:
             try:
                 client = await connect(settings)
-            except RuntimeError:
+            except EngineUnavailable:
                 client = None  # Temporal unreachable: the archive may still have it
             history, source = await fetch_history(client, engine, case_id)
             return await replay_history(history, source=source, engine=engine)
@@ -247,116 +253,3 @@ def replay_archive(
         )
     if failed:
         raise typer.Exit(1)
-
-
-def _period(
-    start: str | None, end: str | None, quarter: str | None
-) -> tuple[datetime | None, datetime | None]:
-    if quarter and (start or end):
-        output.fail("give --quarter or --from/--to, not both", output.EXIT_BAD_INPUT)
-    try:
-        if quarter:
-            return quarter_bounds(quarter)
-        return (
-            datetime.fromisoformat(start).replace(tzinfo=UTC) if start else None,
-            datetime.fromisoformat(end).replace(tzinfo=UTC) if end else None,
-        )
-    except ValueError as err:
-        output.fail(f"period: {err} (dates look like 2026-10-01)", output.EXIT_BAD_INPUT)
-
-
-@stats_app.callback()
-def stats_command(
-    ctx: typer.Context,
-    start: Annotated[str | None, typer.Option("--from", help="First day, 2026-10-01.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Day after the last, 2027-01-01.")] = None,
-    quarter: Annotated[str | None, typer.Option("--quarter", help="e.g. 2026Q4")] = None,
-    by: Annotated[str, typer.Option("--by", help="department | compound | level")] = "department",
-    as_json: JsonFlag = False,
-) -> None:
-    """Response, resolution, satisfaction, return, redo and on-time rates; times; whistles."""
-    if ctx.invoked_subcommand is not None:
-        return
-    if by not in GROUPINGS:
-        output.fail(f"by: must be one of {', '.join(GROUPINGS)}; got {by!r}", output.EXIT_BAD_INPUT)
-    first, last = _period(start, end, quarter)
-    engine = make_engine(get_settings().sqlalchemy_url())
-    try:
-        document = stats(engine, start=first, end=last, by=by)
-    finally:
-        engine.dispose()
-    if as_json:
-        output.emit_json(document)
-        return
-    table = Table(
-        by,
-        "cases",
-        "response",
-        "resolution",
-        "satisfaction",
-        "return",
-        "redo",
-        "on time",
-        "report in p90",
-        "resolve p90",
-        "whistles/compound",
-    )
-    for name, row in document["groups"].items():
-        table.add_row(
-            name,
-            str(row["cases"]),
-            *(
-                _pct(row[r])
-                for r in (
-                    "response_rate",
-                    "resolution_rate",
-                    "satisfaction_rate",
-                    "return_rate",
-                    "redo_rate",
-                    "on_time_completion_rate",
-                )
-            ),
-            _duration(row["p90_report_in_seconds"]),
-            _duration(row["p90_resolve_seconds"]),
-            str(row["whistles_per_compound"] or "-"),
-        )
-    output.console.print(table)
-
-
-@stats_app.command("red-black")
-def red_black_command(
-    quarter: Annotated[str | None, typer.Option("--quarter", help="Default: this quarter.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """The quarter's red list (top three) and black list (bottom three) of departments."""
-    chosen = quarter or current_quarter()
-    first, last = _period(None, None, chosen)
-    engine = make_engine(get_settings().sqlalchemy_url())
-    try:
-        lists = red_black(stats(engine, start=first, end=last)["groups"])
-    finally:
-        engine.dispose()
-    if as_json:
-        output.emit_json({"quarter": chosen, **lists})
-        return
-    for title, rows in (("red list 红榜", lists["red"]), ("black list 黑榜", lists["black"])):
-        table = Table("department", "score", "response", "resolution", "satisfaction", title=title)
-        for row in rows:
-            table.add_row(
-                row["department"],
-                f"{row['score']:.2%}",
-                _pct(row["response_rate"]),
-                _pct(row["resolution_rate"]),
-                _pct(row["satisfaction_rate"]),
-            )
-        output.console.print(table)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return format_duration(int(seconds)) or "0s"

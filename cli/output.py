@@ -1,10 +1,18 @@
-"""What commands print: one JSON document with --json, rich text otherwise."""
+"""What commands print: one JSON document with --json, text for people otherwise.
+
+Times are shown in the zone named by ``WHISTLE_TIMEZONE`` (an IANA name,
+default ``Asia/Shanghai``, the zone of the districts whistle serves), to the
+minute for deadlines; JSON keeps ISO 8601 in UTC.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -16,10 +24,10 @@ from engine.exits import (
     EXIT_NOT_FOUND,
     EXIT_REJECTED,
     EXIT_UNAVAILABLE,
+    exit_code,
 )
-
-console = Console()
-errors = Console(stderr=True)
+from models.case import CaseStatus
+from models.errors import WhistleError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -28,6 +36,11 @@ __all__ = [
     "EXIT_REJECTED",
     "EXIT_UNAVAILABLE",
 ]
+
+console = Console()
+errors = Console(stderr=True)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def emit_json(document: Any) -> None:
@@ -39,17 +52,77 @@ def fail(message: str, code: int = EXIT_REJECTED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail_for(error: WhistleError) -> NoReturn:
+    """Leave with the error's message and its exit code (``engine.exits``)."""
+    fail(str(error), exit_code(error))
+
+
+def note(message: str) -> None:
+    """A remark for people, on stderr: stdout stays for results."""
+    errors.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+# --- time ----------------------------------------------------------------------
+
+
+def display_zone() -> tzinfo:
+    name = os.environ.get("WHISTLE_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"WHISTLE_TIMEZONE: unknown time zone {name!r}", EXIT_BAD_INPUT)
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_time(value: str | None, *, seconds: bool = False) -> str:
+    """An ISO timestamp in the display zone: ``2026-11-30 06:06`` (or ``-``)."""
+    if not value:
+        return "-"
+    moment = _moment(value).astimezone(display_zone())
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _rough(seconds: float) -> str:
+    """A span to the minute, in at most two units: ``1d2h``, ``25m``, ``<1m``."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "<1m"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
+    return "".join(parts[:2])
+
+
+def time_left(value: str, now: datetime | None = None) -> str:
+    """``in 25m`` or ``overdue by 2h``."""
+    delta = (_moment(value) - (now or datetime.now(UTC))).total_seconds()
+    return f"in {_rough(delta)}" if delta >= 0 else f"overdue by {_rough(-delta)}"
+
+
+# --- events and cases -----------------------------------------------------------
+
+
 def event_line(event: dict[str, Any]) -> str:
+    """One event for people: when, at which whistle, what, about whom, by whom."""
+    detail = event.get("detail") or {}
     parts = [
         f"#{event['seq']:>3}",
-        event["at"][:19].replace("T", " "),
-        event["level"],
+        local_time(event["at"], seconds=True),
+        f"{event['level']:<11}",
         event["kind"],
     ]
-    if event.get("department"):
+    if event["kind"] == "dispatched" and detail.get("departments"):
+        departments = detail["departments"].replace(",", ", ")
+        lead = f" (lead {detail['lead']})" if detail.get("lead") else ""
+        parts.append(f"to {departments}{lead}")
+    elif event.get("department"):
         parts.append(event["department"])
-    if event["detail"].get("outcome"):
-        parts.append(event["detail"]["outcome"])
+    if detail.get("outcome"):
+        parts.append(detail["outcome"])
     if event.get("from_level"):
         parts.append(f"{event['from_level']} -> {event['to_level']}")
     if event.get("reason"):
@@ -59,50 +132,68 @@ def event_line(event: dict[str, Any]) -> str:
 
 
 def print_action(document: dict[str, Any]) -> None:
-    note = " (duplicate delivery: already recorded)" if document.get("duplicate") else ""
+    note_ = " (duplicate delivery: already recorded)" if document.get("duplicate") else ""
     console.print(
-        f"case [bold]{document['case_id']}[/]: {document['level']} whistle, {document['status']}{note}",
+        f"case [bold]{document['case_id']}[/]: {document['level']} whistle, "
+        f"{document['status']}{note_}",
         highlight=False,
     )
     for event in document["events"]:
-        console.print("  " + event_line(event), highlight=False, markup=False)
+        console.print("  " + event_line(event), highlight=False, markup=False, soft_wrap=True)
 
 
-def print_case(document: dict[str, Any]) -> None:
+def print_case(document: dict[str, Any], now: datetime | None = None) -> None:
+    zone = display_zone()
     console.print(
         f"[bold]{document['case_id']}[/]  {document['title']}\n"
         f"compound {document['compound']}  category {document['category']}  "
-        f"[bold]{document['level']}[/] whistle  status [bold]{document['status']}[/]  "
-        f"lead {document['lead'] or '-'}  policy {document['policy_version']}",
+        f"policy {document['policy_version']}\n"
+        f"[bold]{document['level']}[/] whistle, [bold]{document['status']}[/], "
+        f"lead {document['lead'] or '-'}",
         highlight=False,
     )
+    if document.get("source") == "projection":
+        note("(from the SQL projection: no worker answered, or Temporal no longer holds the case)")
     table = Table("department", "reported in", "outcome", "task", "missed")
     for item in document["departments"]:
         table.add_row(
             item["department"],
-            (item["reported_in_at"] or "-")[:19],
+            local_time(item["reported_in_at"]),
             item["outcome"] or "-",
             item["task"] or "",
-            str(item["missed_deadlines"]),
+            "-" if item["missed_deadlines"] is None else str(item["missed_deadlines"]),
         )
     console.print(table)
-    deadlines = {k: v for k, v in document["deadlines"].items() if v}
-    for name, value in deadlines.items():
-        console.print(f"deadline {name}: {value}", highlight=False)
-    for event in document["events"]:
-        console.print(event_line(event), highlight=False, markup=False)
+    open_case = CaseStatus(document["status"]).is_open
+    for name, value in document["deadlines"].items():
+        if not value:
+            continue
+        left = f"  {time_left(value, now)}" if open_case else ""
+        console.print(
+            f"deadline {name.replace('_', ' ')}: {local_time(value)} ({zone}){left}",
+            highlight=False,
+        )
+    for event in document.get("events", []):
+        console.print(event_line(event), highlight=False, markup=False, soft_wrap=True)
 
 
 def print_cases(rows: list[dict[str, Any]]) -> None:
-    table = Table("case", "compound", "level", "status", "lead", "title", "raised")
+    """Each case in two lines, its whole id first (to copy), within the terminal's width."""
+    if not rows:
+        note("no cases match")
+        return
     for row in rows:
-        table.add_row(
-            row["case_id"],
-            row["compound"],
-            row["level"],
-            row["status"],
-            row["lead"] or "-",
-            row["title"],
-            (row["raised_at"] or "")[:16],
+        facts = f"{row['level']:<11}  {row['status']:<21}  {local_time(row['raised_at'])[5:]}"
+        if len(row["case_id"]) + 2 + len(facts) <= console.width:
+            lines = [f"{row['case_id']}  {facts}"]
+        else:  # a long chosen id: whole on its own line
+            lines = [row["case_id"], f"    {facts}"]
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"    {row['compound']}: {row['title']}",
+            highlight=False,
+            markup=False,
+            overflow="ellipsis",
+            no_wrap=True,
         )
-    console.print(table)

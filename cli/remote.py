@@ -49,7 +49,9 @@ class Remote:
         except httpx.HTTPError as err:
             output.fail(f"cannot reach the API at {self.url}: {err}", output.EXIT_UNAVAILABLE)
         if response.status_code >= 400:
-            output.fail(_detail(response), EXIT_BY_STATUS.get(response.status_code, 4))
+            output.fail(
+                _detail(response), EXIT_BY_STATUS.get(response.status_code, output.EXIT_UNAVAILABLE)
+            )
         return response.json()
 
 

@@ -1,4 +1,4 @@
-"""Reads of the projection, for the CLI (and later the API)."""
+"""Reads of the projection, for the CLI and the API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, and_, func, literal, not_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from casework.views import unknown_department
+from models.case import CaseStatus
 from models.tables import CaseEventRecord, CaseRecord
 
 
@@ -19,14 +21,6 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def list_cases(engine: Engine, *, status: str | None = None, limit: int = 200) -> list[CaseRecord]:
-    with Session(engine) as session:
-        query = select(CaseRecord).order_by(col(CaseRecord.raised_at).desc()).limit(limit)
-        if status:
-            query = query.where(CaseRecord.status == status)
-        return list(session.exec(query))
 
 
 def get_case(engine: Engine, case_id: str) -> CaseRecord | None:
@@ -45,6 +39,7 @@ def case_events(engine: Engine, case_id: str) -> list[CaseEventRecord]:
 
 
 def case_row_document(row: CaseRecord) -> dict[str, Any]:
+    """A case as a list shows it: the projection's row (a summary, without events)."""
     return {
         "case_id": row.case_id,
         "compound": row.compound,
@@ -53,7 +48,7 @@ def case_row_document(row: CaseRecord) -> dict[str, Any]:
         "level": row.level,
         "status": row.status,
         "lead": row.lead,
-        "departments": [d for d in row.departments.split(",") if d],
+        "departments": _departments(row),
         "raised_by": row.raised_by,
         "raised_at": _iso(row.raised_at),
         "updated_at": _iso(row.updated_at),
@@ -66,6 +61,49 @@ def case_row_document(row: CaseRecord) -> dict[str, Any]:
         "redos": row.redos,
         "policy_version": row.policy_version,
     }
+
+
+def projected_case_document(row: CaseRecord, events: list[CaseEventRecord]) -> dict[str, Any]:
+    """The case document of ``casework.views`` (the live shape), from the projection.
+
+    What the projection does not hold is null: ``description``, ``location``,
+    ``meeting``, ``extension_granted_seconds``, the joint-meeting deadline and
+    every detail of a department but its name. ``source`` is ``projection``.
+    """
+    return {
+        "case_id": row.case_id,
+        "compound": row.compound,
+        "category": row.category,
+        "title": row.title,
+        "description": None,
+        "location": None,
+        "raised_by": row.raised_by,
+        "raised_at": _iso(row.raised_at),
+        "updated_at": _iso(row.updated_at),
+        "level": row.level,
+        "status": row.status,
+        "lead": row.lead,
+        "departments": [unknown_department(name) for name in _departments(row)],
+        "deadlines": {
+            "report_in": _iso(row.report_in_deadline),
+            "joint_meeting": None,
+            "resolve": _iso(row.resolve_deadline),
+            "confirmation": _iso(row.confirmation_deadline),
+        },
+        "meeting": None,
+        "returns": row.returns,
+        "redos": row.redos,
+        "extension_granted_seconds": None,
+        "satisfaction": row.satisfaction,
+        "closing": row.closing,
+        "policy_version": row.policy_version,
+        "source": "projection",
+        "events": [event_row_document(e) for e in events],
+    }
+
+
+def _departments(row: CaseRecord) -> list[str]:
+    return [name for name in row.departments.split(",") if name]
 
 
 def event_row_document(row: CaseEventRecord) -> dict[str, Any]:
@@ -138,15 +176,19 @@ def search_cases(
         # A deadline counts only in the statuses where it is in force (as in the workflow).
         late = or_(
             and_(
-                col(CaseRecord.status).in_(["awaiting_report_in", "joint_meeting"]),
+                col(CaseRecord.status).in_(
+                    [CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.JOINT_MEETING.value]
+                ),
                 func.coalesce(col(CaseRecord.report_in_deadline) < now, False),
             ),
             and_(
-                col(CaseRecord.status).in_(["awaiting_report_in", "in_progress"]),
+                col(CaseRecord.status).in_(
+                    [CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.IN_PROGRESS.value]
+                ),
                 func.coalesce(col(CaseRecord.resolve_deadline) < now, False),
             ),
             and_(
-                col(CaseRecord.status) == "awaiting_confirmation",
+                col(CaseRecord.status) == CaseStatus.AWAITING_CONFIRMATION.value,
                 func.coalesce(col(CaseRecord.confirmation_deadline) < now, False),
             ),
         )

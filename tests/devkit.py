@@ -29,8 +29,9 @@ def free_port() -> int:
 
 
 class Dev:
-    def __init__(self, data_dir: Path, port: int, policy: Path) -> None:
-        self.data_dir, self.port, self.policy = data_dir, port, policy
+    def __init__(self, data_dir: Path, port: int, policy: Path, *extra: str) -> None:
+        """``extra``: more arguments of ``whistle dev``, e.g. ``--demo``."""
+        self.data_dir, self.port, self.policy, self.extra = data_dir, port, policy, extra
         self.api_port = free_port()
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.env = {
@@ -38,6 +39,7 @@ class Dev:
             "WHISTLE_TEMPORAL_ADDRESS": f"127.0.0.1:{port}",
             "WHISTLE_DATABASE_URL": f"sqlite:///{data_dir}/whistle.db",
             "WHISTLE_LOG_LEVEL": "WARNING",
+            "COLUMNS": "80",
         }
         self.process: subprocess.Popen[str] | None = None
 
@@ -57,6 +59,7 @@ class Dev:
                     str(self.policy),
                     "--api-port",
                     str(self.api_port),
+                    *self.extra,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -64,7 +67,7 @@ class Dev:
                 env=self.env,
             )
         deadline = time.monotonic() + 90
-        while "whistle dev is running" not in out.read_text()[seen:]:
+        while b"whistle dev is running" not in out.read_bytes()[seen:]:  # seen: in bytes
             assert self.process.poll() is None, out.read_text()
             assert time.monotonic() < deadline, "whistle dev did not start"
             time.sleep(0.2)

@@ -5,14 +5,21 @@ finds every open case again."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from store.engine import make_engine
+from store.reads import case_events, get_case, projected_case_document
 from tests.devkit import WHISTLE, Dev, free_port
+
+README = Path(__file__).parent.parent / "README.md"
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +56,8 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
         "--title",
         "Car on the fire lane",
     )["case_id"]
-    dev.run("report-in", case, "--department", "police")
+    reported = dev.json("report-in", case, "--department", "police")
+    assert reported["events"][0]["actor"] == "department:police"
     refused = dev.run("report-in", case, "--department", "police", ok=False)
     assert refused.returncode == 1 and "has already reported in" in refused.stderr
     refused = dev.run("sign-off", case, "-d", "urban_management", "--outcome", "resolved", ok=False)
@@ -71,6 +79,10 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     )
     assert {d["department"] for d in shown["departments"]} == {"police", "urban_management"}
     assert shown["deadlines"]["report_in"] is not None
+    assert shown["events"][0]["actor"] == "branch"  # the CLI's default for a branch
+    assert shown["source"] == "workflow"
+    # When no worker answers, `show` falls back to the projection: the same shape.
+    assert shape(projected(dev, case)) == shape(shown)
 
     dev.run("report-in", case, "-d", "police")
     dev.run("report-in", case, "-d", "urban_management")
@@ -95,7 +107,8 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     assert replayed["deterministic"] and replayed["ledger_differences"] == []
     assert replayed["timeline"][-1]["status"] == "closed"
     exported = dev.data_dir / "case.json"
-    dev.run("audit", "export", case, "--out", str(exported))
+    written = dev.json("audit", "export", case, "--out", str(exported))
+    assert written["events"] > 0 and written["source"] == "archive"
     offline = dev.json("audit", "replay", "--history", str(exported))
     assert offline["deterministic"] and offline["source"] == "file"
     assert [s["kind"] for s in offline["timeline"]] == [s["kind"] for s in replayed["timeline"]]
@@ -103,6 +116,10 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     assert archive["replayed"] >= 1 and archive["failures"] == []
     table = dev.json("stats", "--by", "level")["groups"]
     assert table["enforcement"]["satisfaction_rate"] == 1.0
+    for by in ("department", "level", "compound"):
+        text = dev.run("stats", "--by", by).stdout
+        assert text.startswith("period: every case\n")
+        assert max(len(line) for line in text.splitlines()) <= 80, text
 
     # A real timer on the real server: nobody reports in within the district's 4s.
     late = dev.json(
@@ -120,6 +137,11 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     while dev.json("show", late)["level"] != "emergency":
         assert time.monotonic() < deadline, "the report-in deadline never fired"
         time.sleep(0.5)
+    text = dev.run("show", late).stdout
+    escalated = next(line for line in text.splitlines() if " escalated " in line)
+    assert escalated.endswith("by system"), text
+    dispatched = [line for line in text.splitlines() if " dispatched " in line]
+    assert all("to fire_rescue, police (lead fire_rescue)" in line for line in dispatched), text
     kinds = [e["kind"] for e in dev.json("show", late)["events"]]
     assert kinds[:6] == [
         "raised",
@@ -302,3 +324,71 @@ def test_bad_input_exits_with_the_rule(tmp_path: Path) -> None:
         [WHISTLE, "show", "case-x"], capture_output=True, text=True, env=env, timeout=60
     )
     assert done.returncode == 4 and "cannot reach Temporal" in done.stderr
+
+
+def shape(document: Any) -> Any:
+    """The keys of a document, recursively; a list by its first item."""
+    if isinstance(document, dict):
+        return {key: shape(value) for key, value in document.items() if key != "events"}
+    if isinstance(document, list):
+        return [shape(document[0])] if document and isinstance(document[0], dict) else []
+    return None
+
+
+def projected(dev: Dev, case_id: str) -> dict[str, Any]:
+    engine = make_engine(dev.env["WHISTLE_DATABASE_URL"])
+    try:
+        deadline = time.monotonic() + 10  # the projection lands just after each step
+        while (row := get_case(engine, case_id)) is None:
+            assert time.monotonic() < deadline, f"{case_id} never reached the projection"
+            time.sleep(0.2)
+        return projected_case_document(row, case_events(engine, case_id))
+    finally:
+        engine.dispose()
+
+
+def walkthrough() -> list[list[str]]:
+    """The commands of the README's "Using it" walkthrough, as written there."""
+    section = README.read_text(encoding="utf-8").split("\n## Using it\n", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "the Using it section has no bash block"
+    text = block[1].replace("\\\n", " ")
+    commands = [shlex.split(line, comments=True) for line in text.splitlines()]
+    return [command for command in commands if command]
+
+
+def test_the_readme_walkthrough_runs(dev: Dev) -> None:
+    commands = walkthrough()
+    assert commands[0][:2] == ["whistle", "raise"] and "--json" in commands[0]
+    assert all(command[0] == "whistle" for command in commands)
+    case = dev.json(*commands[0][1:-1])["case_id"]
+    for command in commands[1:]:
+        arguments = [case if word == "CASE" else word for word in command[1:]]
+        dev.run(*arguments)
+    assert dev.json("show", case)["status"] == "closed"
+
+
+def test_the_demo_runs_once_per_data_directory(tmp_path: Path) -> None:
+    policy = tmp_path / "district.toml"
+    policy.write_text("", encoding="utf-8")
+    server = Dev(tmp_path / "data", free_port(), policy, "--demo")
+    server.data_dir.mkdir()
+    try:
+        server.start()
+        deadline = time.monotonic() + 60
+        while len(server.json("cases")["cases"]) < 2:
+            assert time.monotonic() < deadline, "the demo raised no cases"
+            time.sleep(0.5)
+        assert (server.data_dir / "demo.done").exists()
+        assert server.stop() == 0
+        server.start()
+        time.sleep(3)  # a demo raised now would be in the projection by then
+        assert len(server.json("cases")["cases"]) == 2
+        assert (
+            "demo: already run on this data directory" in (server.data_dir / "dev.out").read_text()
+        )
+        assert server.stop() == 0
+    finally:
+        if server.process is not None:
+            server.process.kill()
+            server.process.wait()

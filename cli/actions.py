@@ -1,0 +1,320 @@
+"""Acting on cases: a branch raises, escalates, holds the joint meeting, confirms,
+reopens and withdraws; a department reports in, signs off and asks for more time."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from casework.cases import new_action_id, raise_whistle
+from cli import output, support
+from cli.options import (
+    ActionIdOpt,
+    ActorOpt,
+    ApiOpt,
+    DepartmentOpt,
+    EvidenceOpt,
+    JsonFlag,
+    TokenOpt,
+    branch_actor,
+    department_actor,
+)
+from models.case import (
+    Action,
+    Confirm,
+    DecideExtension,
+    Escalate,
+    HoldJointMeeting,
+    Outcome,
+    RaiseWhistle,
+    Reopen,
+    ReportIn,
+    RequestExtension,
+    SignOff,
+    Withdraw,
+)
+from models.levels import WhistleLevel
+from models.limits import SATISFACTION_MAX, SATISFACTION_MIN
+from models.rules import check_raise
+
+OUTCOMES = " | ".join(o.value for o in Outcome)
+LEVELS = "|".join(level.label for level in WhistleLevel)
+SATISFACTION = f"{SATISFACTION_MIN} (worst) to {SATISFACTION_MAX} (best)."
+
+# --- branch ------------------------------------------------------------------
+
+
+def raise_(
+    compound: Annotated[str, typer.Option("--compound", help="The compound (小区).")],
+    level: Annotated[str, typer.Option("--level", help=f"{LEVELS} or 1-4.")],
+    category: Annotated[
+        str, typer.Option("--category", help="Problem category; routes the departments.")
+    ],
+    title: Annotated[str, typer.Option("--title")],
+    description: Annotated[str, typer.Option("--description")] = "",
+    location: Annotated[str, typer.Option("--location")] = "",
+    department: Annotated[
+        list[str] | None,
+        typer.Option("--department", "-d", help="Name departments instead of routing."),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", "--raised-by", help="Who blows the whistle. Default: branch."),
+    ] = None,
+    evidence: EvidenceOpt = None,
+    case_id: Annotated[
+        str | None,
+        typer.Option(
+            "--case-id",
+            help="Choose the case id (a repeat is refused); with --api, an idempotency key.",
+        ),
+    ] = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Blow a whistle: start a case."""
+    parsed_level = support.checked(lambda: WhistleLevel.parse(level))
+    references = support.evidence(evidence)
+    via = support.remote(api, token)
+    if via is not None:  # the API records the acting branch as the raiser
+        body = {
+            "compound": compound,
+            "level": parsed_level.label,
+            "category": category,
+            "title": title,
+            "description": description,
+            "location": location,
+            "departments": list(department or []),
+            "evidence": [asdict(item) for item in references],
+        }
+        document = via.call("POST", "/cases", body, key=case_id)
+    else:
+        settings = support.settings()
+        request = RaiseWhistle(
+            compound=compound,
+            level=parsed_level.label,
+            category=category,
+            title=title,
+            description=description,
+            location=location,
+            raised_by=branch_actor(actor),
+            departments=list(department or []),
+            policy=support.policy_now(settings),
+            evidence=references,
+        )
+        support.checked(lambda: check_raise(request))  # bad input needs no server to be told
+        new_id = support.run(
+            lambda client: raise_whistle(
+                client, request, task_queue=settings.task_queue, case_id=case_id
+            )
+        )
+        document = {
+            "case_id": new_id,
+            "level": parsed_level.label,
+            "policy_version": request.policy.version,
+        }
+    if as_json:
+        output.emit_json(document)
+    else:
+        output.console.print(
+            f"raised [bold]{document['case_id']}[/] ({parsed_level.label} whistle)",
+            highlight=False,
+        )
+
+
+def escalate(
+    case_id: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Escalate a case by hand, one whistle up."""
+    action = Escalate(
+        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def meeting(
+    case_id: str,
+    lead: Annotated[str, typer.Option("--lead", help="Lead department of the joint plan.")],
+    attendee: Annotated[
+        list[str] | None, typer.Option("--attendee", help="Defaults to the case's departments.")
+    ] = None,
+    decision: Annotated[str, typer.Option("--decision")] = "",
+    task: Annotated[
+        list[str] | None, typer.Option("--task", help="DEPARTMENT=TASK, one per department.")
+    ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Plan deadline, e.g. 5d.")
+    ] = None,
+    evidence: EvidenceOpt = None,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record the joint meeting (联席会议) and its plan, at the joint task force."""
+    tasks: dict[str, str] = {}
+    for item in task or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            output.fail(f"task: must be DEPARTMENT=TASK; got {item!r}", output.EXIT_BAD_INPUT)
+        tasks[name.strip()] = text.strip()
+    action = HoldJointMeeting(
+        action_id=action_id or new_action_id(),
+        actor=branch_actor(actor),
+        lead=lead,
+        attendees=list(attendee or []),
+        decision=decision,
+        tasks=tasks,
+        deadline_seconds=support.duration(deadline, "deadline") if deadline else None,
+        evidence=support.evidence(evidence),
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def confirm(
+    case_id: str,
+    satisfaction: Annotated[int, typer.Option("--satisfaction", help=SATISFACTION)],
+    note: Annotated[str, typer.Option("--note")] = "",
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Confirm the result with a satisfaction score: closes the case."""
+    action = Confirm(
+        action_id=action_id or new_action_id(),
+        actor=branch_actor(actor),
+        satisfaction=satisfaction,
+        note=note,
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def reopen(
+    case_id: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reject the result (重办): the case goes back to be handled again."""
+    action = Reopen(
+        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def withdraw(
+    case_id: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw the whistle while the case is open."""
+    action = Withdraw(
+        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+# --- departments ---------------------------------------------------------------
+
+
+def report_in(
+    case_id: str,
+    department: DepartmentOpt,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A department reports in (报到) on a case."""
+    action = ReportIn(
+        action_id=action_id or new_action_id(),
+        actor=department_actor(actor, department),
+        department=department,
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def sign_off(
+    case_id: str,
+    department: DepartmentOpt,
+    outcome: Annotated[str, typer.Option("--outcome", help=OUTCOMES)],
+    reason: Annotated[str, typer.Option("--reason", help="For not-ours: a reason code.")] = "",
+    note: Annotated[str, typer.Option("--note")] = "",
+    evidence: EvidenceOpt = None,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A department signs off with its outcome."""
+    action = SignOff(
+        action_id=action_id or new_action_id(),
+        actor=department_actor(actor, department),
+        department=department,
+        outcome=outcome,
+        reason=reason,
+        note=note,
+        evidence=support.evidence(evidence),
+    )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+
+
+def extend(
+    case_id: str,
+    department: DepartmentOpt,
+    by: Annotated[str | None, typer.Option("--by", help="More time asked, e.g. 2d.")] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Branch: grant the pending request.")
+    ] = False,
+    refuse: Annotated[
+        bool, typer.Option("--refuse", help="Branch: refuse it (needs --reason).")
+    ] = False,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A department asks for an extension (延期) with --by; the branch decides it."""
+    if sum([by is not None, approve, refuse]) != 1:
+        output.fail("extend: give exactly one of --by, --approve, --refuse", output.EXIT_BAD_INPUT)
+    action: Action
+    if by is not None:
+        action = RequestExtension(
+            action_id=action_id or new_action_id(),
+            actor=department_actor(actor, department),
+            department=department,
+            seconds=support.duration(by, "by"),
+            reason=reason,
+        )
+    else:
+        action = DecideExtension(
+            action_id=action_id or new_action_id(),
+            actor=branch_actor(actor),
+            department=department,
+            approve=approve,
+            reason=reason,
+        )
+    support.act_and_print(case_id, action, as_json, support.remote(api, token))

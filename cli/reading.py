@@ -1,0 +1,185 @@
+"""Reading: one case (``show``), lists of cases (``cases``) and the policy (``policy``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import typer
+from rich.table import Table
+from temporalio.client import Client
+
+from casework.cases import read_case
+from casework.views import case_document
+from cli import output, support
+from cli.options import ApiOpt, JsonFlag, TokenOpt
+from models.case import CaseStatus
+from models.durations import format_duration
+from models.errors import CaseNotFound, EngineUnavailable, PolicyError
+from models.levels import WhistleLevel
+from models.policy import Policy
+from policy.loader import load_policy, policy_document
+from store.engine import make_engine
+from store.policies import activate_policy
+from store.reads import (
+    CaseFilter,
+    CaseScope,
+    case_events,
+    case_row_document,
+    get_case,
+    projected_case_document,
+    search_cases,
+)
+
+
+def show(
+    case_id: str, api: ApiOpt = None, token: TokenOpt = None, as_json: JsonFlag = False
+) -> None:
+    """A case: level, status, departments, deadlines (local time, time left) and every event."""
+    via = support.remote(api, token)
+    if via is not None:
+        document = via.call("GET", f"/cases/{case_id}")
+    else:
+
+        async def work(client: Client) -> dict[str, Any]:
+            try:
+                return case_document(await read_case(client, case_id))
+            except (CaseNotFound, EngineUnavailable):
+                # Past the server's retention, or no worker to answer the query:
+                # the SQL projection still has the case and its events.
+                found = _projected_case(case_id)
+                if found is None:
+                    raise
+                return found
+
+        document = support.run(work)
+    if as_json:
+        output.emit_json(document)
+    else:
+        output.print_case(document)
+
+
+def _projected_case(case_id: str) -> dict[str, Any] | None:
+    engine = make_engine(support.settings().sqlalchemy_url())
+    try:
+        row = get_case(engine, case_id)
+        return None if row is None else projected_case_document(row, case_events(engine, case_id))
+    finally:
+        engine.dispose()
+
+
+def cases(
+    status: Annotated[
+        CaseStatus | None, typer.Option("--status", help="Only cases in this status.")
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="Only cases at this whistle (name or 1-4).")
+    ] = None,
+    compound: Annotated[str | None, typer.Option("--compound", help="Only this compound.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="Only cases with this department.")
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        typer.Option("--overdue/--on-time", help="Only cases past (or within) a deadline."),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Words in the title, category or compound.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 200,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List cases from the SQL projection, newest first; say so when none match."""
+    where = CaseFilter(
+        status=status.value if status else None,
+        level=support.checked(lambda: WhistleLevel.parse(level)).label if level else None,
+        compound=compound,
+        department=department,
+        overdue=overdue,
+        text=text,
+        limit=limit,
+    )
+    via = support.remote(api, token)
+    if via is not None:
+        query = {k: v for k, v in vars(where).items() if v is not None and k != "offset"}
+        rows = via.call("GET", f"/cases?{urlencode(query)}")["cases"]
+    else:
+        engine = make_engine(support.settings().sqlalchemy_url())
+        try:
+            found = search_cases(engine, where, CaseScope(), datetime.now(UTC))
+            rows = [case_row_document(r) for r in found]
+        finally:
+            engine.dispose()
+    if as_json:
+        output.emit_json({"cases": rows})
+    else:
+        output.print_cases(rows)
+
+
+def policy(
+    apply: Annotated[
+        Path | None, typer.Option("--apply", help="Check FILE and put it in force for new cases.")
+    ] = None,
+    check: Annotated[Path | None, typer.Option("--check", help="Only check FILE.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The merged policy in force (levels, departments, routing, return reasons)."""
+    settings = support.settings()
+    path = apply or check
+    if path is not None:
+        try:
+            chosen = load_policy(path)
+        except PolicyError as err:
+            output.fail_for(err)
+        if apply is not None:
+            engine = make_engine(settings.sqlalchemy_url())
+            activate_policy(engine, chosen, source=str(apply))
+            engine.dispose()
+    else:
+        chosen = support.policy_now(settings)
+    if as_json:
+        output.emit_json(policy_document(chosen))
+    else:
+        print_policy(chosen)
+
+
+def print_policy(chosen: Policy) -> None:
+    """The policy for people: durations as 30m / 2d, one table per part."""
+    show_ = output.console.print
+    show_(f"policy [bold]{chosen.version}[/]", highlight=False)
+    levels = Table("whistle", "report in", "resolve", "remind at", "extension cap", title="levels")
+    for name, level in chosen.levels.items():
+        levels.add_row(
+            name,
+            format_duration(level.report_in_seconds),
+            format_duration(level.resolve_seconds),
+            f"{level.remind_at:.0%} of each window",
+            format_duration(level.extension_cap_seconds),
+        )
+    show_(levels)
+    rules = chosen.rules
+    show_(
+        "rules\n"
+        f"  a department may return a case within {format_duration(rules.return_window_seconds)}"
+        " of being dispatched\n"
+        f"  {rules.returns_to_joint} returns send a case to the joint task force\n"
+        f"  the branch confirms within {format_duration(rules.confirmation_seconds)},"
+        " else the case closes unconfirmed",
+        highlight=False,
+    )
+    routing = Table("category", "departments (the first leads)", title="routing")
+    for category, names in chosen.routing.items():
+        routing.add_row(category, ", ".join(names))
+    show_(routing)
+    departments = Table("code", "department", title="departments")
+    for code, name in chosen.departments.items():
+        departments.add_row(code, name)
+    show_(departments)
+    reasons = Table("code", "meaning", title="return reasons (not-ours)")
+    for code, meaning in chosen.return_reasons.items():
+        reasons.add_row(code, meaning)
+    show_(reasons)

@@ -1,0 +1,176 @@
+"""``whistle stats``: the assessment (考核) rates, and the red and black lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from audit.stats import GROUPINGS, red_black, stats
+from cli import output
+from cli.options import JsonFlag
+from models.durations import format_duration
+from models.errors import RuleViolation
+from models.periods import Period, current_quarter, parse_period
+from settings import get_settings
+from store.engine import make_engine
+
+stats_app = typer.Typer(
+    invoke_without_command=True, help="Assessment: the three rates and more, from the ledger."
+)
+
+
+def _period(start: str | None, end: str | None, quarter: str | None) -> Period:
+    try:
+        return parse_period(start, end, quarter)
+    except RuleViolation as err:
+        output.fail_for(err)
+
+
+def _period_text(document: dict[str, Any], quarter: str | None) -> str:
+    """The period a report covers: the cases raised in it."""
+
+    def when(value: str | None) -> str:
+        moment = datetime.fromisoformat(value) if value else None
+        if moment is None:
+            return ""
+        zone = "UTC" if not moment.utcoffset() else moment.strftime("%z")
+        return f"{moment:%Y-%m-%d %H:%M} {zone}"
+
+    first, last = when(document.get("from")), when(document.get("to"))
+    named = f" {quarter}" if quarter else ""
+    if not first and not last:
+        return "period: every case"
+    if not last:
+        return f"period{named}: raised from {first}"
+    if not first:
+        return f"period{named}: raised before {last}"
+    return f"period{named}: raised from {first} until {last}"
+
+
+@stats_app.callback()
+def stats_command(
+    ctx: typer.Context,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (UTC), 2026-10-01, or a time.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Day after the last, 2027-01-01, or a time.")
+    ] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="e.g. 2026Q4")] = None,
+    by: Annotated[str, typer.Option("--by", help="department | compound | level")] = "department",
+    as_json: JsonFlag = False,
+) -> None:
+    """Response, resolution, satisfaction, return, redo and on-time rates; times; whistles."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if by not in GROUPINGS:
+        output.fail(f"by: must be one of {', '.join(GROUPINGS)}; got {by!r}", output.EXIT_BAD_INPUT)
+    first, last = _period(start, end, quarter)
+    engine = make_engine(get_settings().sqlalchemy_url())
+    try:
+        document = stats(engine, start=first, end=last, by=by)
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json(document)
+        return
+    print_stats(document, quarter)
+
+
+RATE_HEADERS = (
+    ("response_rate", "respond"),
+    ("resolution_rate", "resolve"),
+    ("satisfaction_rate", "satisfy"),
+    ("return_rate", "return"),
+    ("redo_rate", "redo"),
+    ("on_time_completion_rate", "on time"),
+)
+"""Each rate and its short header: the rates table fits 80 columns."""
+
+
+def _table(*headers: str, title: str, names: list[str]) -> Table:
+    table = Table(*headers, title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = max(len(name) for name in names)
+    for column in table.columns[1:]:
+        column.justify = "right"
+    return table
+
+
+def print_stats(document: dict[str, Any], quarter: str | None) -> None:
+    """The period, then the rates and the times, in tables that fit 80 columns."""
+    output.console.print(_period_text(document, quarter), highlight=False)
+    groups = document["groups"]
+    if not groups:
+        output.note("no cases in this period")
+        return
+    by = document["by"]
+    names = list(groups)
+    rates = _table(by, "cases", *(header for _, header in RATE_HEADERS), title="rates", names=names)
+    for name, row in groups.items():
+        rates.add_row(name, str(row["cases"]), *(_pct(row[key]) for key, _ in RATE_HEADERS))
+    output.console.print(rates)
+    times = _table(
+        by, "report in p90", "resolve p90", "whistles/compound", title="times", names=names
+    )
+    for name, row in groups.items():
+        times.add_row(
+            name,
+            _duration(row["p90_report_in_seconds"]),
+            _duration(row["p90_resolve_seconds"]),
+            str(row["whistles_per_compound"] or "-"),
+        )
+    output.console.print(times)
+
+
+@stats_app.command("red-black")
+def red_black_command(
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Default: this quarter.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The quarter's red list (top three) and black list (bottom three) of departments."""
+    chosen = quarter or current_quarter()
+    first, last = _period(None, None, chosen)
+    engine = make_engine(get_settings().sqlalchemy_url())
+    try:
+        lists = red_black(stats(engine, start=first, end=last)["groups"])
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json({"quarter": chosen, **lists})
+        return
+    output.console.print(
+        _period_text(
+            {
+                "from": first.isoformat() if first else None,
+                "to": last.isoformat() if last else None,
+            },
+            chosen,
+        ),
+        highlight=False,
+    )
+    for title, rows in (("red list 红榜", lists["red"]), ("black list 黑榜", lists["black"])):
+        table = Table("department", "score", "response", "resolution", "satisfaction", title=title)
+        for row in rows:
+            table.add_row(
+                row["department"],
+                f"{row['score']:.2%}",
+                _pct(row["response_rate"]),
+                _pct(row["resolution_rate"]),
+                _pct(row["satisfaction_rate"]),
+            )
+        output.console.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return format_duration(int(seconds)) or "0s"
