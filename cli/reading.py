@@ -105,7 +105,11 @@ def cases(
     )
     via = support.remote(api, token)
     if via is not None:
-        query = {k: v for k, v in vars(where).items() if v is not None and k != "offset"}
+        query = {
+            key: (str(value).lower() if isinstance(value, bool) else value)
+            for key, value in vars(where).items()
+            if value is not None and key != "offset"
+        }
         rows = via.call("GET", f"/cases?{urlencode(query)}")["cases"]
     else:
         engine = make_engine(support.settings().sqlalchemy_url())

@@ -16,11 +16,15 @@ from typing import Any
 import pytest
 import typer
 from sqlmodel import Session
+from temporalio.service import RPCStatusCode
 from typer.testing import CliRunner
 
-from cli import actions, output, support
+from casework.cases import TemporalRefused
+from casework.views import CASE_FIELDS, DEADLINE_FIELDS, DEPARTMENT_FIELDS
+from cli import actions, output, reading, support
 from cli.main import app
 from models.case import Action
+from models.errors import CaseNotFound
 from models.tables import CaseRecord
 from settings import get_settings
 from store.engine import make_engine
@@ -287,3 +291,36 @@ def test_raise_names_the_branch_unless_told(db: Path, monkeypatch: pytest.Monkey
     assert whistle(*base, "--actor", "secretary Li").exit_code == 0
     assert whistle(*base, "--raised-by", "secretary Wu").exit_code == 0
     assert [r.raised_by for r in raised] == ["branch", "secretary Li", "secretary Wu"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        TemporalRefused("case: no worker answered", RPCStatusCode.DEADLINE_EXCEEDED, b""),
+        CaseNotFound("case: no case 'c'"),
+    ],
+)
+def test_show_falls_back_to_the_projection_in_the_case_shape(
+    db: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    add_case(db, "case-projected")
+
+    async def no_server(settings: object) -> object:
+        return object()
+
+    async def unanswered(client: object, case_id: str) -> object:
+        raise failure
+
+    monkeypatch.setattr(support, "connect", no_server)
+    monkeypatch.setattr(reading, "read_case", unanswered)
+    done = whistle("show", "case-projected", "--json")
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    assert tuple(document) == CASE_FIELDS
+    assert document["source"] == "projection" and document["events"] == []
+    assert tuple(document["deadlines"]) == DEADLINE_FIELDS
+    assert [tuple(d) for d in document["departments"]] == [DEPARTMENT_FIELDS] * 2
+    text = whistle("show", "case-projected")
+    assert text.exit_code == 0 and "from the SQL projection" in text.stderr
+    missing = whistle("show", "case-nowhere")
+    assert missing.exit_code == (4 if isinstance(failure, TemporalRefused) else 3)

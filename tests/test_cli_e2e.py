@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from casework.views import CASE_FIELDS
 from store.engine import make_engine
 from store.reads import case_events, get_case, projected_case_document
 from tests.devkit import WHISTLE, Dev, free_port
@@ -80,7 +81,7 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     assert {d["department"] for d in shown["departments"]} == {"police", "urban_management"}
     assert shown["deadlines"]["report_in"] is not None
     assert shown["events"][0]["actor"] == "branch"  # the CLI's default for a branch
-    assert shown["source"] == "workflow"
+    assert shown["source"] == "workflow" and tuple(shown) == CASE_FIELDS
     # When no worker answers, `show` falls back to the projection: the same shape.
     assert shape(projected(dev, case)) == shape(shown)
 
