@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger bodies: 413, unread
+    timezone: str = "Asia/Shanghai"
+    """The district's time zone (IANA name): every time shown to people is in it."""
     log_level: str = "INFO"
     log_json: bool = False
     max_cached_cases: int = Field(default=10_000, ge=1)
@@ -47,6 +50,18 @@ class Settings(BaseSettings):
     passthrough: the sandbox shares the loaded modules and no longer catches
     such calls (~125 KiB per cached case, no start-up cost); the test suite
     still runs every path of the workflow strictly."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}; e.g. Asia/Shanghai") from None
+        return name.strip()
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def sqlalchemy_url(self) -> str:
         if self.database_url:

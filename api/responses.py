@@ -50,9 +50,9 @@ class DepartmentDocument(Document):
     reported_in_at: Time | None
     outcome: str | None
     outcome_at: Time | None
-    in_plan: bool
+    in_plan: bool | None
     task: str | None
-    missed_deadlines: int
+    missed_deadlines: int | None
     pending_extension_seconds: int | None
 
 
@@ -76,16 +76,19 @@ class MeetingDocument(Document):
 
 
 class CaseDocument(Document):
-    """A case as its workflow holds it (``casework.views.case_document``)."""
+    """A case (``casework.views``): from its workflow, or from the SQL projection
+    once Temporal forgot it or no worker answers (``source``); what the projection
+    does not hold is null."""
 
     case_id: str
     compound: str
     category: str
     title: str
-    description: str
-    location: str
+    description: str | None
+    location: str | None
     raised_by: str
     raised_at: Time | None
+    updated_at: Time | None
     level: LevelName
     status: CaseStatus
     lead: str | None
@@ -94,10 +97,11 @@ class CaseDocument(Document):
     meeting: MeetingDocument | None
     returns: int
     redos: int
-    extension_granted_seconds: int
+    extension_granted_seconds: int | None
     satisfaction: int | None
     closing: str | None
     policy_version: str
+    source: Literal["workflow", "projection"]
     events: list[EventDocument]
 
 
@@ -123,13 +127,6 @@ class CaseRow(Document):
     returns: int
     redos: int
     policy_version: str
-
-
-class ProjectedCase(CaseRow):
-    """A case Temporal no longer holds, from the projection, with its events."""
-
-    events: list[EventDocument]
-    source: Literal["projection"]
 
 
 class CaseList(Document):

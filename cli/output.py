@@ -1,20 +1,19 @@
 """What commands print: one JSON document with --json, text for people otherwise.
 
-Times are shown in the zone named by ``WHISTLE_TIMEZONE`` (an IANA name,
-default ``Asia/Shanghai``, the zone of the districts whistle serves), to the
-minute for deadlines; JSON keeps ISO 8601 in UTC.
+Times are shown in the district's zone (the ``timezone`` setting,
+``WHISTLE_TIMEZONE``, default ``Asia/Shanghai``), to the minute for deadlines;
+JSON keeps ISO 8601 in UTC.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -28,6 +27,7 @@ from engine.exits import (
 )
 from models.case import CaseStatus
 from models.errors import WhistleError
+from settings import Settings
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -39,8 +39,6 @@ __all__ = [
 
 console = Console()
 errors = Console(stderr=True)
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def emit_json(document: Any) -> None:
@@ -66,11 +64,12 @@ def note(message: str) -> None:
 
 
 def display_zone() -> tzinfo:
-    name = os.environ.get("WHISTLE_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
+    """The district's zone (``WHISTLE_TIMEZONE``, one setting in ``settings.py``)."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail(f"WHISTLE_TIMEZONE: unknown time zone {name!r}", EXIT_BAD_INPUT)
+        return Settings().zone()
+    except ValidationError as err:
+        problem = err.errors()[0]
+        fail(f"WHISTLE_TIMEZONE: {problem['msg'].removeprefix('Value error, ')}", EXIT_BAD_INPUT)
 
 
 def _moment(value: str) -> datetime:

@@ -19,6 +19,7 @@ from models.case import CaseStatus
 from models.durations import format_duration
 from models.errors import CaseNotFound, EngineUnavailable, PolicyError
 from models.levels import WhistleLevel
+from models.limits import LIST_LIMIT_MAX
 from models.policy import Policy
 from policy.loader import load_policy, policy_document
 from store.engine import make_engine
@@ -88,7 +89,7 @@ def cases(
     text: Annotated[
         str | None, typer.Option("--text", help="Words in the title, category or compound.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 200,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=LIST_LIMIT_MAX)] = 200,
     api: ApiOpt = None,
     token: TokenOpt = None,
     as_json: JsonFlag = False,

@@ -24,6 +24,9 @@ CASE_ID = r"^[A-Za-z0-9._-]{1,100}$"
 """A case id (the workflow id): safe in a URL path and a file name."""
 CASE_ID_RE = re.compile(CASE_ID)
 
+LIST_LIMIT_MAX = 500
+"""Rows one listing of cases returns at most (API ``limit``, CLI ``--limit``)."""
+
 ACTION_ID_MAX = 100
 """Characters of an action id (the API's ``Idempotency-Key`` is one)."""
 

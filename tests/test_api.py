@@ -469,3 +469,52 @@ async def test_oversized_bodies_are_refused_before_they_are_read(
     expected = b"HTTP/1.1 201" if role else b"HTTP/1.1 401"
     streamed = await _raw_post(api_url, head, _chunked(json.dumps(body).encode(), 16))
     assert streamed.startswith(expected), streamed
+
+
+async def test_a_case_temporal_forgot_is_shown_from_the_projection_in_the_case_shape(
+    api: Api, engine: Engine
+) -> None:
+    """The fallback answers the one case document, with ``source`` and nulls."""
+    from datetime import UTC, datetime
+
+    from models.case import CaseEvent
+    from models.publication import CaseChanges, CaseSummary
+    from store.projection import write_changes
+
+    at = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    case_id = "forgotten-by-temporal-1"
+    write_changes(
+        engine,
+        CaseChanges(
+            summary=CaseSummary(
+                case_id=case_id,
+                compound="Anningyuan",
+                category="fire_lane",
+                title="An old case",
+                level="emergency",
+                status="closed",
+                lead="fire_rescue",
+                departments=["fire_rescue", "police"],
+                raised_by="branch",
+                raised_at=at,
+                updated_at=at,
+                report_in_deadline=None,
+                resolve_deadline=None,
+                confirmation_deadline=None,
+                satisfaction=5,
+                closing="confirmed",
+                returns=0,
+                redos=0,
+                policy_version="p-old",
+            ),
+            events=[CaseEvent(seq=1, kind="raised", at=at, actor="branch", level="emergency")],
+        ),
+    )
+    document = await api.case(case_id)
+    assert document["source"] == "projection"
+    assert set(document) == set(CaseDocument.model_fields)
+    assert document["description"] is None and document["meeting"] is None
+    assert [d["department"] for d in document["departments"]] == ["fire_rescue", "police"]
+    assert [e["kind"] for e in document["events"]] == ["raised"]
+    outsider = await api.call("other_branch", "GET", f"/cases/{case_id}")
+    assert outsider.status_code == 404

@@ -19,16 +19,22 @@ from api.deps import (
     SettingsDep,
     case_id_for,
 )
-from api.responses import CaseDocument, CaseList, EventList, ProjectedCase, Raised
+from api.responses import CaseDocument, CaseList, EventList, Raised
 from casework.cases import raise_whistle, read_case
 from casework.views import case_document
 from models.case import CaseState, CaseStatus, RaiseWhistle
 from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound
 from models.levels import WhistleLevel
-from models.limits import DEPARTMENT_CODE
+from models.limits import DEPARTMENT_CODE, LIST_LIMIT_MAX
 from models.principals import Principal, PrincipalKind
 from models.text_rules import SHORT_MAX
-from store.reads import CaseFilter, case_events, case_row_document, event_row_document, get_case
+from store.reads import (
+    CaseFilter,
+    case_events,
+    case_row_document,
+    get_case,
+    projected_case_document,
+)
 from store.reads import search_cases as search
 
 router = APIRouter(prefix="/cases")
@@ -115,7 +121,7 @@ def list_cases(
     department: Annotated[str | None, Query(pattern=DEPARTMENT_CODE)] = None,
     overdue: bool | None = None,
     text: Annotated[str | None, Query(max_length=SHORT_MAX)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
     """Cases the caller may see, newest first, from the SQL projection."""
@@ -136,7 +142,7 @@ def list_cases(
 @router.get("/{case_id}", tags=["read"])
 async def show_case(
     case_id: CaseIdPath, principal: PrincipalDep, client: ClientDep, engine: EngineDep
-) -> CaseDocument | ProjectedCase:
+) -> CaseDocument:
     """One case with its timeline (from the SQL projection once Temporal forgot it)."""
     try:
         state = await visible_case(client, principal, case_id)
@@ -144,10 +150,9 @@ async def show_case(
         row = get_case(engine, case_id)
         if row is None or not can_see(principal, row.compound, row.departments.split(",")):
             raise
-        document = case_row_document(row)
-        document["events"] = [event_row_document(e) for e in case_events(engine, case_id)]
-        document["source"] = "projection"
-        return ProjectedCase.model_validate(document)
+        return CaseDocument.model_validate(
+            projected_case_document(row, case_events(engine, case_id))
+        )
     return CaseDocument.model_validate(case_document(state))
 
 
