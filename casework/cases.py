@@ -17,7 +17,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from models import rules
+from models import records, rules
 from models.case import (
     Action,
     ActionResult,
@@ -113,7 +113,7 @@ async def act(client: Client, case_id: str, action: Action) -> ActionResult:
         # The update id carries the action's digest: Temporal deduplicates a true
         # repeat, while a reused action id with other content reaches the
         # validator, which refuses it.
-        update_id = f"{action.action_id}:{rules.action_digest(action)[:16]}"
+        update_id = f"{action.action_id}:{records.action_digest(action)[:16]}"
         result: ActionResult = await _handle(client, case_id).execute_update(
             update, action, id=update_id, result_type=ActionResult
         )

@@ -7,14 +7,10 @@ start a case, because a workflow start cannot be validated by the workflow.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from models.case import (
     Action,
-    CaseEvent,
     CaseState,
     CaseStatus,
     Confirm,
@@ -40,6 +36,7 @@ from models.limits import (
     SATISFACTION_MIN,
 )
 from models.policy import Policy
+from models.records import CASE_RECORD_BUDGET
 from models.text_rules import (
     LONG_MAX,
     REASON_MAX,
@@ -49,15 +46,6 @@ from models.text_rules import (
     check_text,
 )
 
-CASE_RECORD_BUDGET = 1024 * 1024
-"""Bytes of events a case holds before it takes no more actions but closing ones.
-
-The case's state travels whole as its query answer and its result, and Temporal
-refuses payloads over 2 MiB. On top of this budget come at most one more action's
-events (the largest, a joint meeting, ~90 KiB), the current plan held in the state
-(~75 KiB) and the policy (at most 64 KiB), so the state stays under ~1.3 MiB however
-the actions loop (extension requests refused again and again, redos, reconvened
-meetings)."""
 PLAN_TASKS_MAX = 4000
 """Characters of all of a joint plan's tasks together (each is at most REASON_MAX)."""
 
@@ -106,27 +94,6 @@ def _check_departments(departments: list[str], policy: Policy, *, field: str) ->
             raise RuleViolation(f"{field}: unknown department {name!r}; known: {known}")
 
 
-def action_digest(action: Action) -> str:
-    """What the action asks for, so a reused id with other content is caught."""
-    fields = asdict(action)
-    if not fields.get("evidence", True):
-        del fields["evidence"]  # digests of actions from before evidence existed stay the same
-    content = json.dumps({"type": type(action).__name__, **fields}, sort_keys=True, default=str)
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def is_repeat(state: CaseState, action: Action) -> bool:
-    """True for a second delivery of an applied action; refuses a reused id."""
-    seen = state.action_digests.get(action.action_id)
-    if seen is None:
-        return False
-    if seen != action_digest(action):
-        raise RuleViolation(
-            f"action_id: {action.action_id!r} was already used for a different action"
-        )
-    return True
-
-
 def _check_action(state: CaseState, action: Action) -> None:
     check_text(action.action_id, field="action_id", max_len=ACTION_ID_MAX, required=True)
     check_text(action.actor, field="actor", max_len=SHORT_MAX)
@@ -137,11 +104,6 @@ def _check_action(state: CaseState, action: Action) -> None:
             f"case: its record is full ({state.recorded_bytes // 1024} KiB of events); "
             "it can only be confirmed or withdrawn; raise a new whistle for what remains"
         )
-
-
-def event_size(event: CaseEvent) -> int:
-    """Bytes of the event as Temporal's JSON converter writes it (ASCII-escaped)."""
-    return len(json.dumps(asdict(event), default=str))
 
 
 def _assigned(state: CaseState, department: str) -> None:

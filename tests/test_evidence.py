@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.verify import verify_case
 from casework.cases import ActionRejected, act, raise_whistle
-from models import rules
+from models import records, rules
 from models.case import (
     Confirm,
     DecideExtension,
@@ -202,7 +202,7 @@ async def test_a_case_record_stops_growing_before_temporal_limits(
     state = await final_state(client, case_id)
     assert state.status == "withdrawn"
     size = DataConverter.default.payload_converter.to_payloads([state])[0].ByteSize()
-    assert rules.CASE_RECORD_BUDGET < size < 2 * 1024 * 1024
+    assert records.CASE_RECORD_BUDGET < size < 2 * 1024 * 1024
 
 
 async def test_each_step_of_a_joint_case_carries_its_references(

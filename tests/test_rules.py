@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from models import rules
+from models import records, rules
 from models.case import (
     Action,
     Assignment,
@@ -140,21 +140,21 @@ def test_raise_refuses(changes: dict[str, object], field: str) -> None:
 def test_a_repeat_is_recognised_and_a_reused_id_refused() -> None:
     state = case()
     action = ReportIn(action_id="a1", department="police")
-    assert not rules.is_repeat(state, action)
-    state.action_digests["a1"] = rules.action_digest(action)
-    assert rules.is_repeat(state, ReportIn(action_id="a1", department="police"))
+    assert not records.is_repeat(state, action)
+    state.action_digests["a1"] = records.action_digest(action)
+    assert records.is_repeat(state, ReportIn(action_id="a1", department="police"))
     refused(
-        lambda: rules.is_repeat(state, ReportIn(action_id="a1", department="fire_rescue")),
+        lambda: records.is_repeat(state, ReportIn(action_id="a1", department="fire_rescue")),
         "action_id",
     )
-    refused(lambda: rules.is_repeat(state, Withdraw(action_id="a1", reason="x")), "action_id")
+    refused(lambda: records.is_repeat(state, Withdraw(action_id="a1", reason="x")), "action_id")
 
 
 def test_the_digest_covers_the_content_not_an_empty_evidence_list() -> None:
     plain = SignOff(action_id="s", department="police", outcome="resolved")
-    assert rules.action_digest(plain) == rules.action_digest(replace(plain, evidence=[]))
-    assert rules.action_digest(plain) != rules.action_digest(replace(plain, note="towed"))
-    assert rules.action_digest(plain) != rules.action_digest(replace(plain, actor="someone"))
+    assert records.action_digest(plain) == records.action_digest(replace(plain, evidence=[]))
+    assert records.action_digest(plain) != records.action_digest(replace(plain, note="towed"))
+    assert records.action_digest(plain) != records.action_digest(replace(plain, actor="someone"))
 
 
 # --- every action: open case, ids, record budget --------------------------------
@@ -187,7 +187,7 @@ def test_action_ids_and_actors_are_bounded(
 
 def test_a_full_record_takes_only_confirm_or_withdraw() -> None:
     state = case(reported_in=False)
-    state.recorded_bytes = rules.CASE_RECORD_BUDGET
+    state.recorded_bytes = records.CASE_RECORD_BUDGET
     refused(
         lambda: rules.check_report_in(state, ReportIn(action_id="r", department="police")), "case"
     )

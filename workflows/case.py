@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     # import every module whose types an input, update or result carries
     # (models.policy: RaiseWhistle.policy's LevelRules and CaseRules).
     import models.policy  # noqa: F401
-    from models import rules
+    from models import records, rules
     from models.case import (
         BRANCH,
         Action,
@@ -238,7 +238,7 @@ class WhistleCase:
         if self._invalid:
             raise _rejected(RuleViolation(f"case: was never opened: {self._invalid}"))
         try:
-            if rules.is_repeat(self._state, action):
+            if records.is_repeat(self._state, action):
                 return  # a second delivery: accepted, and recorded nothing
             check()
         except RuleViolation as err:
@@ -255,7 +255,7 @@ class WhistleCase:
                 duplicate=True,
             )
         first = len(state.events)
-        state.action_digests[action.action_id] = rules.action_digest(action)
+        state.action_digests[action.action_id] = records.action_digest(action)
         state.recorded_bytes += len(action.action_id) + 70  # the id and its digest
         apply()
         self._changes += 1

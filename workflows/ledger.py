@@ -12,7 +12,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models import rules
+    from models import records
     from models.case import CaseEvent, CaseState, EventKind
     from models.ledger import GENESIS, event_hash
     from models.publication import CaseSummary, Notification
@@ -54,7 +54,7 @@ class Ledger:
         previous = state.events[-1].hash if state.events else GENESIS
         event.hash = event_hash(previous, state.case_id, event, event.detail)
         state.events.append(event)
-        state.recorded_bytes += rules.event_size(event)
+        state.recorded_bytes += records.event_size(event)
 
     def notify(self, department: str, kind: str, message: str) -> None:
         """Queue a notification, keyed so that a retried publish delivers it once."""
