@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 console = Console()
 
-RATES = [1.0, 5.0, 7.5, 10.0, 20.0]
+RATES = [1.0, 5.0, 10.0, 20.0, 25.0, 30.0]
 P99_LIMIT = 5.0
 """Seconds: the rate at which the p99 passes this is reported."""
 
