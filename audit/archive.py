@@ -38,7 +38,7 @@ FINISHED = {
 
 
 # Modules of models/ that workflows never load: they do not change what a case does.
-_NOT_WORKFLOW_CODE = {"tables.py", "principals.py"}
+_NOT_WORKFLOW_CODE = {"tables.py", "principals.py", "org.py"}
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,8 @@
     ├── RuleViolation  (ValueError)  input or an action breaks a rule; the message
     │   │                            starts with the field, then the rule
     │   │                            API 422 (input) or 409 (the case refused) · CLI exit 2 / 1
-    │   └── PolicyError              a policy file breaks a rule; names the key
+    │   ├── PolicyError              a policy file breaks a rule; names the key
+    │   └── OrgError                 an organisation file breaks a rule; names the key
     ├── ActionRejected               the case refused an action (its rule, from the
     │                                workflow's validator)       API 409 · CLI exit 1
     ├── CaseNotFound  (LookupError)  no such case, or not the principal's to see
@@ -32,6 +33,10 @@ class RuleViolation(WhistleError, ValueError):
 
 class PolicyError(RuleViolation):
     """A policy file breaks a rule; the message names the key."""
+
+
+class OrgError(RuleViolation):
+    """An organisation file breaks a rule; the message names the key (or the line)."""
 
 
 class ActionRejected(WhistleError):
