@@ -1,0 +1,1 @@
+"""A district's organisation file: loaded, checked against the policy, versioned."""
