@@ -89,6 +89,17 @@ class PolicyRecord(SQLModel, table=True):
     activated_at: datetime = Field(sa_column=_when(False))
 
 
+class OrganisationRecord(SQLModel, table=True):
+    """Every organisation (streets, communities, compounds, units) ever put in force."""
+
+    __tablename__ = "organisations"
+
+    version: str = Field(primary_key=True, max_length=40)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=500)
+    activated_at: datetime = Field(sa_column=_when(False))
+
+
 class PrincipalRecord(SQLModel, table=True):
     """Who may use the API: a branch, a department, an auditor or an admin."""
 
