@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from cli import actions, reading, server
+from cli import actions, org, reading, server
 from cli.admin import admin
 from cli.audit import audit
 from cli.stats import stats_app
@@ -44,6 +44,7 @@ app.command()(actions.extend)
 app.command()(reading.show)
 app.command()(reading.cases)
 app.command()(reading.policy)
+app.command()(org.org)
 # groups
 app.add_typer(admin, name="admin")
 app.add_typer(audit, name="audit")
