@@ -26,6 +26,8 @@ CASE_ID_RE = re.compile(CASE_ID)
 
 LIST_LIMIT_MAX = 500
 """Rows one listing of cases returns at most (API ``limit``, CLI ``--limit``)."""
+LIST_LIMIT_DEFAULT = 100
+"""Rows one listing of cases returns when no limit is asked."""
 
 ACTION_ID_MAX = 100
 """Characters of an action id (the API's ``Idempotency-Key`` is one)."""
