@@ -1,26 +1,41 @@
 """Every cap and identifier pattern of whistle, defined once.
 
-The workflow's rules, the API's schemas, the CLI and the policy loader import
-these; none writes its own copy. Text lengths live beside their check in
-``models.text_rules``.
+The workflow's rules, the API's schemas, the CLI, the loaders, the stores and
+the SQL tables import these; none writes its own copy. Text lengths live
+beside their check in ``models.text_rules``.
 """
 
 from __future__ import annotations
 
 import re
 
+from models.errors import RuleViolation
+
 MAX_DEPARTMENTS = 30
 """Departments on one case, in a routing entry, or at one joint meeting."""
 
-DEPARTMENT_CODE = r"^[a-z][a-z0-9_]{0,63}$"
+CODE_MAX = 64
+"""Characters of a code: a department, category, reason or place of the organisation."""
+DEPARTMENT_CODE = rf"^[a-z][a-z0-9_]{{0,{CODE_MAX - 1}}}$"
 """A department, category or reason code of the policy: ``fire_rescue``."""
 DEPARTMENT_CODE_RE = re.compile(DEPARTMENT_CODE)
+CODE_RULE = (
+    f"a code is lower-case letters, digits and _, starting with a letter (at most {CODE_MAX})"
+)
 
-PRINCIPAL_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+PRINCIPAL_NAME_MAX = 64
+"""Characters of a principal's name."""
+PRINCIPAL_NAME = rf"^[a-z0-9][a-z0-9_.-]{{0,{PRINCIPAL_NAME_MAX - 1}}}$"
 """A principal's name: ``anningyuan``, ``fire-3``."""
 PRINCIPAL_NAME_RE = re.compile(PRINCIPAL_NAME)
+PRINCIPAL_NAME_RULE = (
+    f"1 to {PRINCIPAL_NAME_MAX} lower-case letters, digits, '.', '_' or '-',"
+    " starting with a letter or digit"
+)
 
-CASE_ID = r"^[A-Za-z0-9._-]{1,100}$"
+CASE_ID_MAX = 100
+"""Characters of a case id."""
+CASE_ID = rf"^[A-Za-z0-9._-]{{1,{CASE_ID_MAX}}}$"
 """A case id (the workflow id): safe in a URL path and a file name."""
 CASE_ID_RE = re.compile(CASE_ID)
 
@@ -32,7 +47,8 @@ LIST_LIMIT_DEFAULT = 100
 ACTION_ID_MAX = 100
 """Characters of an action id (the API's ``Idempotency-Key`` is one)."""
 
-SHA256_HEX = r"^[0-9a-f]{64}$"
+SHA256_HEX_LEN = 64
+SHA256_HEX = rf"^[0-9a-f]{{{SHA256_HEX_LEN}}}$"
 """A SHA-256 digest as 64 lowercase hex digits."""
 SHA256_HEX_RE = re.compile(SHA256_HEX)
 
@@ -44,5 +60,38 @@ SATISFIED_FROM = 4
 MAX_EXTENSION_SECONDS = 366 * 86400
 """An extension asked, or a joint plan's deadline, is at most this long."""
 
+PLAN_TASKS_MAX = 4000
+"""Characters of all the tasks of one joint plan together."""
+
 TOKEN_LIFETIME_MAX_DAYS = 3650
 """An API token lives at most this many days."""
+TOKEN_MAX = 200
+"""Characters of a bearer token presented; a longer one is refused unread."""
+
+COMPOUNDS_PER_PRINCIPAL_MAX = 100
+"""Compounds one branch principal speaks for."""
+
+SOURCE_MAX = 500
+"""Characters of the source (a file's path) kept with a policy or organisation version."""
+
+POLICY_MAX_BYTES = 64 * 1024
+"""The encoded policy, as each case's input carries it (the default is ~2 KiB)."""
+
+ORG_MAX_BYTES = 1024 * 1024
+"""The organisation file (the example district's is ~12 KiB)."""
+ORG_ENTRIES_MAX = 10_000
+"""Streets, communities, compounds, grids or units of an organisation, each."""
+
+
+def check_code(value: str, *, field: str) -> str:
+    """``value`` if it is a code (``DEPARTMENT_CODE``), else RuleViolation naming ``field``."""
+    if not isinstance(value, str) or not DEPARTMENT_CODE_RE.fullmatch(value):
+        raise RuleViolation(f"{field}: {CODE_RULE}; got {value!r}")
+    return value
+
+
+def check_principal_name(value: str, *, field: str) -> str:
+    """``value`` if it is a principal's name (``PRINCIPAL_NAME``), else RuleViolation."""
+    if not isinstance(value, str) or not PRINCIPAL_NAME_RE.fullmatch(value):
+        raise RuleViolation(f"{field}: {PRINCIPAL_NAME_RULE}; got {value!r}")
+    return value

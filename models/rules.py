@@ -32,6 +32,7 @@ from models.limits import (
     ACTION_ID_MAX,
     MAX_DEPARTMENTS,
     MAX_EXTENSION_SECONDS,
+    PLAN_TASKS_MAX,
     SATISFACTION_MAX,
     SATISFACTION_MIN,
 )
@@ -45,9 +46,6 @@ from models.text_rules import (
     RuleViolation,
     check_text,
 )
-
-PLAN_TASKS_MAX = 4000
-"""Characters of all of a joint plan's tasks together (each is at most REASON_MAX)."""
 
 
 def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:

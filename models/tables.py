@@ -8,6 +8,15 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.limits import (
+    CASE_ID_MAX,
+    CODE_MAX,
+    PRINCIPAL_NAME_MAX,
+    SHA256_HEX_LEN,
+    SOURCE_MAX,
+)
+from models.text_rules import SHORT_MAX, TITLE_MAX
+
 
 def _when(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
@@ -17,16 +26,16 @@ class CaseRecord(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_status_level", "status", "level"),)
 
-    case_id: str = Field(primary_key=True, max_length=100)
-    compound: str = Field(index=True, max_length=200)
-    category: str = Field(max_length=200)
-    title: str = Field(max_length=200)
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
+    compound: str = Field(index=True, max_length=SHORT_MAX)
+    category: str = Field(max_length=SHORT_MAX)
+    title: str = Field(max_length=TITLE_MAX)
     level: str = Field(max_length=20)
     status: str = Field(max_length=30)
-    lead: str | None = Field(default=None, max_length=64)
+    lead: str | None = Field(default=None, max_length=CODE_MAX)
     departments: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Comma-separated department codes."""
-    raised_by: str = Field(max_length=200)
+    raised_by: str = Field(max_length=SHORT_MAX)
     raised_at: datetime = Field(sa_column=_when(False))
     updated_at: datetime = Field(sa_column=_when(False))
     report_in_deadline: datetime | None = Field(default=None, sa_column=_when())
@@ -38,7 +47,7 @@ class CaseRecord(SQLModel, table=True):
     redos: int = 0
     policy_version: str = Field(max_length=40)
     last_seq: int = 0
-    head_hash: str = Field(default="", max_length=64)
+    head_hash: str = Field(default="", max_length=SHA256_HEX_LEN)
     """Ledger hash of event ``last_seq``: anchors the end of the chain."""
 
 
@@ -47,19 +56,19 @@ class CaseEventRecord(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(index=True, max_length=100)
+    case_id: str = Field(index=True, max_length=CASE_ID_MAX)
     seq: int
     kind: str = Field(max_length=40)
     at: datetime = Field(sa_column=_when(False))
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=SHORT_MAX)
     level: str = Field(max_length=20)
-    department: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=CODE_MAX)
     from_level: str | None = Field(default=None, max_length=20)
     to_level: str | None = Field(default=None, max_length=20)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     """JSON object of strings."""
-    hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=SHA256_HEX_LEN)
     """SHA-256 over this event and the previous one's hash (see models.ledger)."""
 
 
@@ -69,8 +78,8 @@ class NotificationRecord(SQLModel, table=True):
     __tablename__ = "notifications"
 
     key: str = Field(primary_key=True, max_length=300)
-    case_id: str = Field(index=True, max_length=100)
-    department: str = Field(index=True, max_length=64)
+    case_id: str = Field(index=True, max_length=CASE_ID_MAX)
+    department: str = Field(index=True, max_length=CODE_MAX)
     level: str = Field(max_length=20)
     kind: str = Field(max_length=30)
     message: str = Field(sa_column=Column(Text, nullable=False))
@@ -85,7 +94,7 @@ class PolicyRecord(SQLModel, table=True):
 
     version: str = Field(primary_key=True, max_length=40)
     document: str = Field(sa_column=Column(Text, nullable=False))
-    source: str = Field(max_length=500)
+    source: str = Field(max_length=SOURCE_MAX)
     activated_at: datetime = Field(sa_column=_when(False))
 
 
@@ -96,7 +105,18 @@ class OrganisationRecord(SQLModel, table=True):
 
     version: str = Field(primary_key=True, max_length=40)
     document: str = Field(sa_column=Column(Text, nullable=False))
-    source: str = Field(max_length=500)
+    source: str = Field(max_length=SOURCE_MAX)
+    activated_at: datetime = Field(sa_column=_when(False))
+
+
+class OrganisationActivationRecord(SQLModel, table=True):
+    """Each time an organisation was put in force, in order: the highest ``id``
+    is the one in force (a key the database counts up, unlike a clock)."""
+
+    __tablename__ = "organisation_activations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(foreign_key="organisations.version", max_length=40)
     activated_at: datetime = Field(sa_column=_when(False))
 
 
@@ -105,11 +125,11 @@ class PrincipalRecord(SQLModel, table=True):
 
     __tablename__ = "principals"
 
-    name: str = Field(primary_key=True, max_length=64)
+    name: str = Field(primary_key=True, max_length=PRINCIPAL_NAME_MAX)
     kind: str = Field(max_length=20)
     compounds: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Branches: the compounds they speak for, one per line."""
-    department: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=CODE_MAX)
     created_at: datetime = Field(sa_column=_when(False))
     disabled_at: datetime | None = Field(default=None, sa_column=_when())
 
@@ -120,9 +140,9 @@ class ApiTokenRecord(SQLModel, table=True):
     __tablename__ = "api_tokens"
 
     token_id: str = Field(primary_key=True, max_length=32)
-    principal: str = Field(index=True, max_length=64)
-    token_hash: str = Field(unique=True, max_length=64)
-    label: str = Field(default="", max_length=200)
+    principal: str = Field(index=True, max_length=PRINCIPAL_NAME_MAX)
+    token_hash: str = Field(unique=True, max_length=SHA256_HEX_LEN)
+    label: str = Field(default="", max_length=SHORT_MAX)
     created_at: datetime = Field(sa_column=_when(False))
     expires_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when())
@@ -133,14 +153,14 @@ class CaseArchiveRecord(SQLModel, table=True):
 
     __tablename__ = "case_archives"
 
-    case_id: str = Field(primary_key=True, max_length=100)
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     run_id: str = Field(max_length=64)
     archived_at: datetime = Field(sa_column=_when(False))
     code_version: str = Field(max_length=40)
     """Fingerprint of the workflow code that archived it (audit.archive.code_version)."""
     policy_version: str = Field(max_length=40)
     history_events: int
-    history_sha256: str = Field(max_length=64)
+    history_sha256: str = Field(max_length=SHA256_HEX_LEN)
     """SHA-256 of the uncompressed history JSON."""
-    ledger_head_hash: str = Field(max_length=64)
+    ledger_head_hash: str = Field(max_length=SHA256_HEX_LEN)
     history_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -27,7 +27,7 @@ from models.case import (
     Withdraw,
 )
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence
-from models.limits import MAX_DEPARTMENTS
+from models.limits import MAX_DEPARTMENTS, PLAN_TASKS_MAX
 from models.policy import Policy
 from models.tables import CaseEventRecord
 from models.text_rules import LONG_MAX, REASON_MAX, SHORT_MAX, TITLE_MAX
@@ -133,7 +133,7 @@ def test_the_largest_valid_inputs_stay_far_below_payload_limits() -> None:
     )
     rules.check_raise(raised)
     long, reason = wide * LONG_MAX, wide * REASON_MAX
-    task = wide * (rules.PLAN_TASKS_MAX // len(names))
+    task = wide * (PLAN_TASKS_MAX // len(names))
     actions = [
         ReportIn(action_id="a" * 100, department=names[0], actor=wide * SHORT_MAX),
         SignOff(
