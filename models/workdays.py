@@ -33,24 +33,33 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from models.errors import RuleViolation
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+"""The district's time zone unless ``WHISTLE_TIMEZONE`` names another."""
 END_OF_DAY = "24:00"
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-def _day(value: date | str, what: str) -> date:
+def as_date(value: date | str, what: str) -> date:
+    """``value`` as a date (an ISO ``YYYY-MM-DD`` text or a date, never a datetime).
+
+    RuleViolation naming ``what`` otherwise.
+    """
     if isinstance(value, datetime):
-        raise ValueError(f"{what}: give a date, not a datetime; got {value!r}")
+        raise RuleViolation(f"{what}: give a date, not a datetime; got {value!r}")
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what}: must be an ISO date such as 2026-10-08; got {value!r}") from None
+        raise RuleViolation(
+            f"{what}: must be an ISO date such as 2026-10-08; got {value!r}"
+        ) from None
 
 
 def _iso_days(values: tuple[str, ...], what: str) -> None:
-    days = [_day(v, what) for v in values]
+    days = [as_date(v, what) for v in values]
     if any(d.isoformat() != v for d, v in zip(days, values, strict=True)):
         raise ValueError(f"{what}: dates must be written YYYY-MM-DD")
     if list(values) != sorted(set(values)):
@@ -84,8 +93,8 @@ class WorkCalendar:
                 "WorkCalendar: first_day and last_day are given together or not at all"
             )
         if self.first_day:
-            first = _day(self.first_day, "WorkCalendar.first_day")
-            last = _day(self.last_day, "WorkCalendar.last_day")
+            first = as_date(self.first_day, "WorkCalendar.first_day")
+            last = as_date(self.last_day, "WorkCalendar.last_day")
             if first > last:
                 raise ValueError(
                     f"WorkCalendar: first_day {self.first_day} is after last_day {self.last_day}"
@@ -93,12 +102,12 @@ class WorkCalendar:
         _iso_days(self.holidays, "WorkCalendar.holidays")
         _iso_days(self.workdays, "WorkCalendar.workdays")
         for value in self.holidays:
-            if not self.covers(value) or _day(value, "").weekday() >= 5:
+            if not self.covers(value) or as_date(value, "").weekday() >= 5:
                 raise ValueError(
                     f"WorkCalendar.holidays: {value} must be a weekday inside the covered span"
                 )
         for value in self.workdays:
-            if not self.covers(value) or _day(value, "").weekday() < 5:
+            if not self.covers(value) or as_date(value, "").weekday() < 5:
                 raise ValueError(
                     f"WorkCalendar.workdays: {value} must be a weekend day inside the covered span"
                 )
@@ -112,7 +121,7 @@ class WorkCalendar:
 
     def covers(self, day: date | str) -> bool:
         """Whether the holidays and make-up days of ``day`` are known."""
-        iso = _day(day, "day").isoformat()
+        iso = as_date(day, "day").isoformat()
         return bool(self.first_day) and self.first_day <= iso <= self.last_day
 
     def is_working_day(self, day: date | str) -> bool:
@@ -120,7 +129,7 @@ class WorkCalendar:
 
         Outside the covered span only weekends are off (see ``covers``).
         """
-        value = _day(day, "day")
+        value = as_date(day, "day")
         iso = value.isoformat()
         if _holds(self.holidays, iso):
             return False
@@ -148,12 +157,14 @@ class WorkdayDeadline:
     """For the event when estimated: from which day and why."""
 
 
-def zone(tz: str) -> ZoneInfo:
-    """The named IANA zone; ValueError naming it when unknown."""
+def zone(name: str, *, field: str = "time zone") -> ZoneInfo:
+    """The named IANA zone; RuleViolation naming ``field`` when unknown."""
     try:
-        return ZoneInfo(tz)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"time zone: unknown IANA zone {tz!r}, e.g. Asia/Shanghai") from None
+        raise RuleViolation(
+            f"{field}: unknown IANA zone {name!r}, e.g. {DEFAULT_TIMEZONE}"
+        ) from None
 
 
 def add_working_days(
@@ -223,8 +234,8 @@ def calendar_slice(calendar: WorkCalendar, start: date | str, end: date | str) -
     deadline computed past its end is ``estimated``, so pin up to the latest
     day a case's deadlines can reach.
     """
-    first = _day(start, "start").isoformat()
-    last = _day(end, "end").isoformat()
+    first = as_date(start, "start").isoformat()
+    last = as_date(end, "end").isoformat()
     if first > last:
         raise ValueError(f"calendar_slice: start {first} is after end {last}")
     if not calendar.first_day:

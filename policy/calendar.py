@@ -10,12 +10,12 @@ pure ``models.workdays.WorkCalendar``; a case pins a slice of it
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from importlib import metadata
 
 import chinese_calendar  # type: ignore[import-untyped]
 
-from models.workdays import WorkCalendar
+from models.workdays import WorkCalendar, as_date
 
 _PACKAGE = "chinese-calendar"
 
@@ -24,17 +24,6 @@ def supported_years() -> tuple[int, int]:
     """The first and last year the installed chinese-calendar knows."""
     known = chinese_calendar.holidays.keys()
     return min(known).year, max(known).year
-
-
-def _as_date(value: date | str, what: str) -> date:
-    if isinstance(value, datetime):
-        raise ValueError(f"{what}: give a date, not a datetime; got {value!r}")
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what}: must be an ISO date such as 2026-10-08; got {value!r}") from None
 
 
 def build_calendar(
@@ -72,8 +61,8 @@ def build_calendar(
             (workdays if weekend else holidays).add(day)
         day += timedelta(days=1)
 
-    off = {_as_date(v, "extra holidays") for v in extra_holidays}
-    on = {_as_date(v, "extra workdays") for v in extra_workdays}
+    off = {as_date(v, "extra holidays") for v in extra_holidays}
+    on = {as_date(v, "extra workdays") for v in extra_workdays}
     if both := sorted(off & on):
         raise ValueError(f"extra holidays and workdays: {both[0]} is in both")
     for what, days in (("extra holidays", off), ("extra workdays", on)):
