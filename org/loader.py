@@ -38,36 +38,22 @@ whistle is ever dispatched to nobody.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tomllib
 from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from models.errors import OrgError
-from models.limits import DEPARTMENT_CODE_RE
+from models.limits import ORG_MAX_BYTES
 from models.org import Community, Compound, Grid, Organisation, Street, Unit, units_for
 from models.policy import Policy
-from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from org.rules import SECTIONS, check_codes, check_entries, check_name, check_reference
+from policy.files import content_version, parse_toml, read_text_file
 
-ORG_MAX_BYTES = 1024 * 1024
-"""The organisation file (the example district's is ~12 KiB)."""
-MAX_ENTRIES = 10_000
-"""Streets, communities, compounds, grids or units, each."""
 GAPS_SHOWN = 5
 """Uncovered (compound, department) pairs named in a refusal."""
 
-_SECTIONS = ("streets", "communities", "compounds", "grids", "units")
-_SECTION_KEYS = {
-    "streets": {"name"},
-    "communities": {"name", "street"},
-    "compounds": {"name", "community"},
-    "grids": {"name", "community", "compounds"},
-    "units": {"name", "kind", "jurisdiction"},
-}
-_TOP_KEYS = {"name", *_SECTIONS}
+_TOP_KEYS = {"name", *SECTIONS}
 
 
 def example_path() -> Path:
@@ -77,30 +63,17 @@ def example_path() -> Path:
 
 def load_org(path: Path | str, policy: Policy) -> Organisation:
     """Read, parse and check the organisation file at ``path`` against ``policy``."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise OrgError(f"org file {path}: cannot be read: {err.strerror}") from None
-    if len(data) > ORG_MAX_BYTES:
-        raise OrgError(f"org file {path}: is over {ORG_MAX_BYTES // 1024} KiB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise OrgError(f"org file {path}: must be UTF-8 text") from None
+    text = read_text_file(path, what="org file", error=OrgError, max_bytes=ORG_MAX_BYTES)
     return parse_org(text, policy, source=str(path))
 
 
 def parse_org(text: str, policy: Policy, *, source: str) -> Organisation:
     """The organisation in the TOML document ``text``, checked against ``policy``."""
+    data = parse_toml(text, what="org file", source=source, error=OrgError)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise OrgError(f"org file {source}: invalid TOML: {err}") from None
-    try:
-        org = build_org(data, policy)
+        return build_org(data, policy)
     except OrgError as err:
         raise OrgError(f"org file {source}: {err}") from None
-    return org
 
 
 def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
@@ -110,8 +83,8 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
             raise OrgError(f"{key}: unknown key; known: {', '.join(sorted(_TOP_KEYS))}")
         if key != "name" and not isinstance(value, dict):
             raise OrgError(f"{key}: must be a table of entries ([{key}.CODE])")
-    name = _name(data.get("name", ""), "name", required=False)
-    sections = {section: _entries(data, section) for section in _SECTIONS}
+    name = check_name(data.get("name", ""), "name", required=False)
+    sections = {section: check_entries(data, section) for section in SECTIONS}
 
     seen: dict[str, str] = {}
     for section, entries in sections.items():
@@ -124,7 +97,7 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
             seen[code] = section
 
     streets = {
-        code: Street(code=code, name=_name(values.get("name"), f"streets.{code}.name"))
+        code: Street(code=code, name=check_name(values.get("name"), f"streets.{code}.name"))
         for code, values in sections["streets"].items()
     }
     if not streets:
@@ -134,16 +107,16 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
         key = f"communities.{code}"
         communities[code] = Community(
             code=code,
-            name=_name(values.get("name"), f"{key}.name"),
-            street=_reference(values.get("street"), f"{key}.street", "street", streets),
+            name=check_name(values.get("name"), f"{key}.name"),
+            street=check_reference(values.get("street"), f"{key}.street", "street", streets),
         )
     compounds: dict[str, Compound] = {}
     for code, values in sections["compounds"].items():
         key = f"compounds.{code}"
         compounds[code] = Compound(
             code=code,
-            name=_name(values.get("name"), f"{key}.name"),
-            community=_reference(
+            name=check_name(values.get("name"), f"{key}.name"),
+            community=check_reference(
                 values.get("community"), f"{key}.community", "community", communities
             ),
         )
@@ -159,10 +132,10 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
     grids: dict[str, Grid] = {}
     for code, values in sections["grids"].items():
         key = f"grids.{code}"
-        community = _reference(
+        community = check_reference(
             values.get("community"), f"{key}.community", "community", communities
         )
-        walked = _codes(values.get("compounds"), f"{key}.compounds")
+        walked = check_codes(values.get("compounds"), f"{key}.compounds")
         for index, compound in enumerate(walked):
             if compound not in compounds:
                 raise OrgError(f"{key}.compounds[{index}]: unknown compound {compound!r}")
@@ -173,7 +146,7 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
                 )
         grids[code] = Grid(
             code=code,
-            name=_name(values.get("name"), f"{key}.name"),
+            name=check_name(values.get("name"), f"{key}.name"),
             community=community,
             compounds=walked,
         )
@@ -188,7 +161,7 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
                 f"{key}.kind: unknown department {kind!r}; the policy {policy.version} knows: "
                 + ", ".join(policy.departments)
             )
-        jurisdiction = _codes(values.get("jurisdiction"), f"{key}.jurisdiction")
+        jurisdiction = check_codes(values.get("jurisdiction"), f"{key}.jurisdiction")
         for index, place in enumerate(jurisdiction):
             if place not in places:
                 raise OrgError(
@@ -197,7 +170,7 @@ def build_org(data: dict[str, Any], policy: Policy) -> Organisation:
                 )
         units[code] = Unit(
             code=code,
-            name=_name(values.get("name"), f"{key}.name"),
+            name=check_name(values.get("name"), f"{key}.name"),
             kind=kind,
             jurisdiction=jurisdiction,
         )
@@ -238,62 +211,11 @@ def coverage_gaps(org: Organisation, policy: Policy) -> list[tuple[str, str]]:
     ]
 
 
-def _entries(data: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
-    entries = data.get(section, {})
-    if len(entries) > MAX_ENTRIES:
-        raise OrgError(f"{section}: at most {MAX_ENTRIES} entries; got {len(entries)}")
-    known = _SECTION_KEYS[section]
-    for code, values in entries.items():
-        key = f"{section}.{code}"
-        if not DEPARTMENT_CODE_RE.match(code):
-            raise OrgError(f"{key}: a code is lower-case letters, digits and _ (at most 64)")
-        if not isinstance(values, dict):
-            raise OrgError(f"{key}: must be a table ([{key}])")
-        for name in values:
-            if name not in known:
-                raise OrgError(f"{key}.{name}: unknown key; known: {', '.join(sorted(known))}")
-        for name in sorted(known - values.keys()):
-            raise OrgError(f"{key}.{name}: missing")
-    return dict(entries)
-
-
-def _name(value: Any, key: str, *, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise OrgError(f"{key}: must be a text of 1 to {SHORT_MAX} characters; got {value!r}")
-    try:
-        return check_text(value, field=key, max_len=SHORT_MAX, required=required)
-    except RuleViolation as err:
-        raise OrgError(str(err)) from None
-
-
-def _reference(value: Any, key: str, kind: str, known: dict[str, Any]) -> str:
-    if isinstance(value, list):
-        raise OrgError(f"{key}: must name exactly one {kind}, as a code; got a list")
-    if not isinstance(value, str):
-        raise OrgError(f"{key}: must be the code of a {kind}; got {value!r}")
-    if value not in known:
-        raise OrgError(f"{key}: unknown {kind} {value!r}")
-    return value
-
-
-def _codes(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise OrgError(f"{key}: must be a list of codes")
-    if not value:
-        raise OrgError(f"{key}: must not be empty")
-    if len(set(value)) != len(value):
-        raise OrgError(f"{key}: names a code twice")
-    return tuple(value)
-
-
 def org_version(org: Organisation) -> str:
     """A content hash: the same organisation always carries the same version."""
     content = asdict(org)
     content.pop("version")
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-    return f"o-{digest[:12]}"
+    return content_version("o", content, ascii_only=False)
 
 
 def org_document(org: Organisation) -> dict[str, Any]:

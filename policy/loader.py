@@ -6,7 +6,6 @@ A bad policy is refused with the key and the rule, before anything starts.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import tomllib
 from dataclasses import asdict, replace
@@ -17,12 +16,11 @@ from typing import Any
 from models.durations import parse_duration
 from models.errors import PolicyError
 from models.levels import LEVEL_NAMES, WhistleLevel
-from models.limits import DEPARTMENT_CODE_RE, MAX_DEPARTMENTS
+from models.limits import MAX_DEPARTMENTS, POLICY_MAX_BYTES, check_code
 from models.policy import CaseRules, LevelRules, Policy
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from policy.files import content_version, parse_toml, read_text_file
 
-POLICY_MAX_BYTES = 64 * 1024
-"""The encoded policy, as each case's input carries it (the default is ~2 KiB)."""
 _LEVEL_KEYS = {"report_in", "resolve", "remind_at", "extension_cap"}
 _RULE_KEYS = {"return_window", "returns_to_joint", "confirmation"}
 _TOP_KEYS = {"levels", "rules", "departments", "routing", "return_reasons"}
@@ -36,22 +34,14 @@ def load_policy(path: Path | str | None = None) -> Policy:
     """The default policy, with ``path``'s values over it when given."""
     if path is None:
         return parse_policy("", source="default")
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as err:
-        raise PolicyError(f"policy file {path}: cannot be read: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"policy file {path}: must be UTF-8 text") from None
+    text = read_text_file(path, what="policy file", error=PolicyError)
     return parse_policy(text, source=str(path))
 
 
 def parse_policy(text: str, *, source: str) -> Policy:
     """The default policy with the TOML document ``text`` over it."""
     merged = tomllib.loads(default_policy_text())
-    try:
-        override = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PolicyError(f"policy file {source}: invalid TOML: {err}") from None
+    override = parse_toml(text, what="policy file", source=source, error=PolicyError)
     try:
         _check_shape(override)
         return build_policy(_merge(merged, override))
@@ -102,16 +92,12 @@ def _duration(value: Any, key: str) -> int:
 def _text_table(data: dict[str, Any], section: str) -> dict[str, str]:
     table: dict[str, str] = {}
     for code, text in data.get(section, {}).items():
-        if not DEPARTMENT_CODE_RE.match(code):
-            raise PolicyError(
-                f"{section}.{code}: a code is lower-case letters, digits and _ (at most 64)"
-            )
+        key = f"{section}.{code}"
         if not isinstance(text, str):
-            raise PolicyError(f"{section}.{code}: must be a text of 1 to 200 characters")
+            raise PolicyError(f"{key}: must be a text of 1 to {SHORT_MAX} characters")
         try:
-            table[code] = check_text(
-                text, field=f"{section}.{code}", max_len=SHORT_MAX, required=True
-            )
+            check_code(code, field=key)
+            table[code] = check_text(text, field=key, max_len=SHORT_MAX, required=True)
         except RuleViolation as err:
             raise PolicyError(str(err)) from None
     if not table:
@@ -150,8 +136,10 @@ def build_policy(data: dict[str, Any]) -> Policy:
     routing: dict[str, list[str]] = {}
     for category, names in data.get("routing", {}).items():
         key = f"routing.{category}"
-        if not DEPARTMENT_CODE_RE.match(category):
-            raise PolicyError(f"{key}: a category is lower-case letters, digits and _")
+        try:
+            check_code(category, field=key)
+        except RuleViolation as err:
+            raise PolicyError(str(err)) from None
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise PolicyError(f"{key}: must be a non-empty list of department codes")
         if len(set(names)) != len(names):
@@ -199,8 +187,7 @@ def policy_version(policy: Policy) -> str:
     """A content hash: the same rules always carry the same version."""
     content = asdict(policy)
     content.pop("version")
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    return f"p-{digest[:12]}"
+    return content_version("p", content, ascii_only=True)
 
 
 def policy_document(policy: Policy) -> dict[str, Any]:

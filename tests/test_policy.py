@@ -113,7 +113,7 @@ def test_version_is_the_content(tmp_path: Path) -> None:
         ),
         (
             '[routing]\n"\'; DROP TABLE cases; --" = ["police"]\n',
-            "a category is lower-case letters, digits and _",
+            r"routing\.'; DROP TABLE cases; --: a code is lower-case letters, digits and _",
         ),
         (
             "[departments]\n"
