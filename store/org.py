@@ -1,6 +1,11 @@
 """The organisation in force, kept in SQL like the policy: every process reads
 it on each use, so ``whistle org --apply`` takes effect without a restart, and
-every version ever put in force stays readable."""
+every version ever put in force stays readable.
+
+Which one is in force is the latest activation by its counted key
+(``organisation_activations.id``), not by a clock: two applies in the same
+instant, or a clock stepped back, still leave the last one applied in force.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,15 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models.limits import SOURCE_MAX
 from models.org import Organisation
-from models.tables import OrganisationRecord
+from models.tables import OrganisationActivationRecord, OrganisationRecord
 from org.loader import org_document, org_from_document
-
-SOURCE_MAX = 500
-"""Characters of the source (the file's path) kept with a version."""
 
 
 def activate_org(engine: Engine, org: Organisation, *, source: str = "") -> None:
     """Put ``org`` in force; re-activating an older version brings it back."""
+    now = datetime.now(UTC)
     with Session(engine) as session:
         record = session.get(OrganisationRecord, org.version)
         if record is None:
@@ -27,11 +31,13 @@ def activate_org(engine: Engine, org: Organisation, *, source: str = "") -> None
                 version=org.version,
                 document=json.dumps(org_document(org), ensure_ascii=False),
                 source=source[:SOURCE_MAX],
-                activated_at=datetime.now(UTC),
+                activated_at=now,
             )
         else:
-            record.activated_at = datetime.now(UTC)
+            record.activated_at = now
         session.add(record)
+        session.flush()  # the organisation before its activation (foreign key)
+        session.add(OrganisationActivationRecord(version=org.version, activated_at=now))
         session.commit()
 
 
@@ -40,7 +46,11 @@ def org_in_force(engine: Engine) -> Organisation | None:
     with Session(engine) as session:
         query = (
             select(OrganisationRecord)
-            .order_by(col(OrganisationRecord.activated_at).desc())
+            .join(
+                OrganisationActivationRecord,
+                col(OrganisationActivationRecord.version) == col(OrganisationRecord.version),
+            )
+            .order_by(col(OrganisationActivationRecord.id).desc())
             .limit(1)
         )
         record = session.exec(query).first()

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.limits import PRINCIPAL_NAME_RE
+from models.limits import COMPOUNDS_PER_PRINCIPAL_MAX, TOKEN_MAX, check_principal_name
 from models.principals import Principal, PrincipalKind
 from models.tables import ApiTokenRecord, PrincipalRecord
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
@@ -41,10 +41,7 @@ def add_principal(
     department: str | None = None,
     known_departments: set[str] | None = None,
 ) -> Principal:
-    if not PRINCIPAL_NAME_RE.match(name):
-        raise RuleViolation(
-            "name: 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )
+    check_principal_name(name, field="name")
     try:
         parsed = PrincipalKind(kind)
     except ValueError:
@@ -53,6 +50,10 @@ def add_principal(
     cleaned = [
         check_text(c, field="compounds", max_len=SHORT_MAX, required=True) for c in compounds or []
     ]
+    if len(set(cleaned)) > COMPOUNDS_PER_PRINCIPAL_MAX:
+        raise RuleViolation(
+            f"compounds: at most {COMPOUNDS_PER_PRINCIPAL_MAX}; got {len(set(cleaned))}"
+        )
     if parsed == PrincipalKind.BRANCH and not cleaned:
         raise RuleViolation("compounds: a branch speaks for at least one compound")
     if parsed != PrincipalKind.BRANCH and cleaned:
@@ -132,7 +133,7 @@ def revoke_token(engine: Engine, token_id: str) -> bool:
 
 def authenticate(engine: Engine, token: str) -> Principal | None:
     """The principal behind a live token, or None (unknown, revoked or expired)."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > TOKEN_MAX:
         return None
     with Session(engine) as session:
         record = session.exec(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -361,6 +362,36 @@ def test_apply_then_read_back_from_sqlite(tmp_path: Path, policy: Policy) -> Non
         other = make_engine(f"sqlite:///{tmp_path / 'org.db'}")
         assert org_in_force(other) == org_in_force(engine)
         other.dispose()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("step", [0, -3600], ids=["same instant", "clock stepped back"])
+def test_the_last_applied_is_in_force_whatever_the_clock(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    import store.org
+
+    times = iter(
+        datetime(2026, 11, 29, 12, tzinfo=UTC) + timedelta(seconds=step * i) for i in range(9)
+    )
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Clock:
+            at = next(times)
+            return cls.fromtimestamp(at.timestamp(), tz)
+
+    monkeypatch.setattr(store.org, "datetime", Clock)
+    engine = make_engine(f"sqlite:///{tmp_path / 'org.db'}")
+    try:
+        first = load_org(example_path(), policy)
+        edited = load_org(_edited_example(tmp_path), policy)
+        activate_org(engine, first)
+        activate_org(engine, edited)
+        assert org_in_force(engine) == edited
+        activate_org(engine, first)
+        assert org_in_force(engine) == first
     finally:
         engine.dispose()
 
