@@ -25,6 +25,16 @@ the actions loop (extension requests refused again and again, redos, reconvened
 meetings)."""
 
 
+DIGEST_ENTRY_OVERHEAD = 70
+"""Bytes an action's entry in ``CaseState.action_digests`` adds beyond its id:
+the 64 hex digits of the digest and the JSON quotes, colon and separator."""
+
+
+def digest_entry_size(action_id: str) -> int:
+    """Bytes the record grows by when it remembers the action ``action_id``."""
+    return len(action_id) + DIGEST_ENTRY_OVERHEAD
+
+
 def action_digest(action: Action) -> str:
     """What the action asks for, so a reused id with other content is caught."""
     fields = asdict(action)

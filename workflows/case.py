@@ -256,7 +256,7 @@ class WhistleCase:
             )
         first = len(state.events)
         state.action_digests[action.action_id] = records.action_digest(action)
-        state.recorded_bytes += len(action.action_id) + 70  # the id and its digest
+        state.recorded_bytes += records.digest_entry_size(action.action_id)
         apply()
         self._changes += 1
         return ActionResult(
