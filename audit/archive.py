@@ -25,6 +25,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from logs import case_logger
+from models.case import CaseStatus
 from models.tables import CaseArchiveRecord, CaseRecord
 
 ARCHIVE_EVERY_SECONDS = 5.0
@@ -36,9 +37,13 @@ FINISHED = {
     WorkflowExecutionStatus.TIMED_OUT,
 }
 
+CLOSED_STATUSES = [status.value for status in CaseStatus if not status.is_open]
+"""Statuses of a case that takes no more actions: its history is complete."""
 
-# Modules of models/ that workflows never load: they do not change what a case does.
-_NOT_WORKFLOW_CODE = {"tables.py", "principals.py", "org.py"}
+NOT_WORKFLOW_CODE = frozenset({"tables.py", "principals.py", "org.py", "periods.py"})
+"""Modules of models/ that workflows never load: they do not change what a case
+does, so they stay out of the fingerprint (tests/test_fingerprint.py checks that
+no workflow module imports them)."""
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +52,7 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for package in ("workflows", "models"):
         for item in sorted(resources.files(package).iterdir(), key=lambda p: p.name):
-            if item.name.endswith(".py") and item.name not in _NOT_WORKFLOW_CODE:
+            if item.name.endswith(".py") and item.name not in NOT_WORKFLOW_CODE:
                 digest.update(item.name.encode() + b"\0" + item.read_bytes())
     return f"wf-{digest.hexdigest()[:12]}"
 
@@ -60,7 +65,7 @@ def unarchived_closed_cases(
         archived = select(CaseArchiveRecord.case_id)
         query = (
             select(CaseRecord)
-            .where(col(CaseRecord.status).in_(["closed", "withdrawn"]))
+            .where(col(CaseRecord.status).in_(CLOSED_STATUSES))
             .where(col(CaseRecord.case_id).notin_(archived))
             .order_by(col(CaseRecord.updated_at).desc())
             .limit(limit + len(skip))

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models.case import EventKind, Outcome
 from models.limits import SATISFIED_FROM
 from models.tables import CaseEventRecord, CaseRecord
 from store.reads import utc
@@ -150,37 +151,41 @@ def _credit_case(case: CaseRecord, events: list[CaseEventRecord], by: str, tally
         assert at is not None
         detail = json.loads(event.detail)
         dept = event.department
-        if event.kind == "dispatched":
+        if event.kind == EventKind.DISPATCHED:
             for name in filter(None, detail.get("departments", "").split(",")):
                 dispatched_at[(event.level, name)] = at
                 dispatched.add(name)
                 tally(key(event.level, name), case).count("return", False)
-        elif event.kind == "reported_in" and dept and (event.level, dept) in dispatched_at:
+        elif event.kind == EventKind.REPORTED_IN and dept and (event.level, dept) in dispatched_at:
             group = tally(key(event.level, dept), case)
             group.count("response", True)
             group.times["report_in"].append(
                 (at - dispatched_at[(event.level, dept)]).total_seconds()
             )
-        elif event.kind == "report_in_missed" and dept:
+        elif event.kind == EventKind.REPORT_IN_MISSED and dept:
             tally(key(event.level, dept), case).count("response", False)
-        elif event.kind == "returned" and dept:
+        elif event.kind == EventKind.RETURNED and dept:
             group = tally(key(event.level, dept), case)
             group.hits["return"] += 1  # the dispatch already counted as a unit
-        elif event.kind == "signed_off" and dept and detail.get("outcome") == "resolved":
+        elif (
+            event.kind == EventKind.SIGNED_OFF
+            and dept
+            and detail.get("outcome") == Outcome.RESOLVED
+        ):
             tally(key(event.level, dept), case).count("on_time_completion", True)
             resolvers.add(dept)
-        elif event.kind == "resolve_missed" and dept:
+        elif event.kind == EventKind.RESOLVE_MISSED and dept:
             tally(key(event.level, dept), case).count("on_time_completion", False)
-        elif event.kind == "resolved":
+        elif event.kind == EventKind.RESOLVED:
             reached_resolution = True
             resolutions += 1
             if resolve_time is None and raised_at is not None:
                 resolve_time = (at - raised_at).total_seconds()
-        elif event.kind == "reopened":
+        elif event.kind == EventKind.REOPENED:
             reopenings += 1
-        elif event.kind == "confirmed":
+        elif event.kind == EventKind.CONFIRMED:
             confirmations.append(int(detail.get("satisfaction", "0")) >= SATISFIED_FROM)
-        elif event.kind in ("closed", "withdrawn"):
+        elif event.kind in (EventKind.CLOSED, EventKind.WITHDRAWN):
             ended = True
 
     targets: list[str | None]
