@@ -32,9 +32,9 @@ from models.case import (
 )
 from models.evidence import Evidence
 from models.levels import WhistleLevel
-from models.limits import MAX_EXTENSION_SECONDS
+from models.limits import ACTION_ID_MAX, MAX_DEPARTMENTS, MAX_EXTENSION_SECONDS
 from models.policy import Policy
-from models.text_rules import RuleViolation
+from models.text_rules import REASON_MAX, TITLE_MAX, RuleViolation
 from policy.loader import load_policy
 
 POLICY = load_policy()
@@ -122,11 +122,11 @@ def test_raise_accepts_a_level_by_rank_or_name_and_routes_the_category() -> None
         ({"compound": "  "}, "compound"),
         ({"category": ""}, "category"),
         ({"category": "unicorns"}, "category"),
-        ({"title": "x" * 201}, "title"),
+        ({"title": "x" * (TITLE_MAX + 1)}, "title"),
         ({"location": "line\nbreak"}, "location"),
         ({"departments": ["police", "police"]}, "departments"),
         ({"departments": ["ministry_of_magic"]}, "departments"),
-        ({"departments": ["police"] * 31}, "departments"),
+        ({"departments": ["police"] * (MAX_DEPARTMENTS + 1)}, "departments"),
         ({"evidence": [Evidence(url="ftp://x", sha256="0" * 64)]}, "evidence[0].url"),
     ],
 )
@@ -159,17 +159,55 @@ def test_the_digest_covers_the_content_not_an_empty_evidence_list() -> None:
 
 # --- every action: open case, ids, record budget --------------------------------
 
-EVERY_ACTION: list[tuple[Callable[[CaseState, Action], None], Action]] = [
-    (rules.check_report_in, ReportIn(action_id="x", department="police")),  # type: ignore[list-item]
-    (rules.check_escalate, Escalate(action_id="x", reason="ignored")),  # type: ignore[list-item]
-    (rules.check_withdraw, Withdraw(action_id="x", reason="duplicate")),  # type: ignore[list-item]
+EVERY_ACTION: list[tuple[Callable[[CaseState, Any], None], Action]] = [
+    (rules.check_report_in, ReportIn(action_id="x", department="police")),
+    (
+        lambda state, action: rules.check_sign_off(state, action, NOW),
+        SignOff(action_id="x", department="police", outcome="resolved"),
+    ),
+    (
+        rules.check_request_extension,
+        RequestExtension(action_id="x", department="police", seconds=3600, reason="parts"),
+    ),
+    (
+        rules.check_decide_extension,
+        DecideExtension(action_id="x", department="police", approve=True),
+    ),
+    (rules.check_joint_meeting, HoldJointMeeting(action_id="x", lead="police")),
+    (rules.check_escalate, Escalate(action_id="x", reason="ignored")),
+    (rules.check_confirm, Confirm(action_id="x", satisfaction=5)),
+    (rules.check_reopen, Reopen(action_id="x", reason="back again")),
+    (rules.check_withdraw, Withdraw(action_id="x", reason="duplicate")),
 ]
+"""One action for each of the nine checks of an action on a case."""
+
+
+def test_every_action_covers_every_check() -> None:
+    checks = {
+        name
+        for name, value in vars(rules).items()
+        if name.startswith("check_")
+        and name != "check_raise"
+        and getattr(value, "__module__", "") == rules.__name__
+    }
+    assert len(EVERY_ACTION) == len(checks) == 9
+    assert {type(action).__name__ for _, action in EVERY_ACTION} == {
+        "ReportIn",
+        "SignOff",
+        "RequestExtension",
+        "DecideExtension",
+        "HoldJointMeeting",
+        "Escalate",
+        "Confirm",
+        "Reopen",
+        "Withdraw",
+    }
 
 
 @pytest.mark.parametrize("status", [CaseStatus.CLOSED, CaseStatus.WITHDRAWN])
 @pytest.mark.parametrize(("check", "action"), EVERY_ACTION)
 def test_a_closed_case_takes_no_action(
-    status: CaseStatus, check: Callable[[CaseState, Action], None], action: Action
+    status: CaseStatus, check: Callable[[CaseState, Any], None], action: Action
 ) -> None:
     message = refused(lambda: check(case(status=status, reported_in=False), action), "case")
     assert status.value in message
@@ -177,11 +215,11 @@ def test_a_closed_case_takes_no_action(
 
 @pytest.mark.parametrize(("check", "action"), EVERY_ACTION)
 def test_action_ids_and_actors_are_bounded(
-    check: Callable[[CaseState, Action], None], action: Action
+    check: Callable[[CaseState, Any], None], action: Action
 ) -> None:
     state = case(reported_in=False)
     refused(lambda: check(state, replace(action, action_id="")), "action_id")
-    refused(lambda: check(state, replace(action, action_id="a" * 101)), "action_id")
+    refused(lambda: check(state, replace(action, action_id="a" * (ACTION_ID_MAX + 1))), "action_id")
     refused(lambda: check(state, replace(action, actor="x\ty")), "actor")
 
 
@@ -313,8 +351,11 @@ def test_joint_meeting() -> None:
     refused(lambda: meet(due, lead="housing"), "lead")
     refused(lambda: meet(due, attendees=["police", "police"]), "attendees")
     refused(lambda: meet(due, tasks={"housing": "inspect"}), "tasks")
-    refused(lambda: meet(due, tasks={"police": "x" * 1001}), "tasks.police")
-    whole_plan = {"police": "x" * 1000, **{name: "y" * 1000 for name in POLICY.departments}}
+    refused(lambda: meet(due, tasks={"police": "x" * (REASON_MAX + 1)}), "tasks.police")
+    whole_plan = {
+        "police": "x" * REASON_MAX,
+        **{name: "y" * REASON_MAX for name in POLICY.departments},
+    }
     refused(lambda: meet(due, attendees=list(POLICY.departments), tasks=whole_plan), "tasks")
     refused(lambda: meet(due, deadline_seconds=0), "deadline")
 
@@ -365,4 +406,11 @@ def test_levels_go_up_one_at_a_time_and_stop_at_the_joint_task_force() -> None:
     for level in WhistleLevel:
         assert WhistleLevel.parse(level.rank) is level
         assert WhistleLevel.parse(f" {level.value.upper()} ") is level
-        assert level.label == level.value == str(level)
+    # the names the state, the events, the database and the policy file hold
+    assert list(POLICY.levels) == [level.label for level in WhistleLevel]
+    assert [level.label for level in WhistleLevel] == [
+        "publicity",
+        "emergency",
+        "enforcement",
+        "joint",
+    ]
