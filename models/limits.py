@@ -60,6 +60,9 @@ SATISFIED_FROM = 4
 MAX_EXTENSION_SECONDS = 366 * 86400
 """An extension asked, or a joint plan's deadline, is at most this long."""
 
+RETURNS_TO_JOINT_MAX = 20
+"""The most a policy's ``rules.returns_to_joint`` may be."""
+
 PLAN_TASKS_MAX = 4000
 """Characters of all the tasks of one joint plan together."""
 

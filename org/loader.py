@@ -28,9 +28,9 @@ example::
     kind = "police"                       # a department code of the policy
     jurisdiction = ["anzhen"]             # street, community or compound codes
 
-Rules: codes are lower-case letters, digits and ``_`` and name one thing in
-the whole file (a jurisdiction mixes streets, communities and compounds);
-names are one-line text of 1 to 200 characters; every reference resolves; a
+Rules: codes follow ``models.limits.check_code`` and name one thing in the
+whole file (a jurisdiction mixes streets, communities and compounds); names
+are one line of text of at most ``SHORT_MAX`` characters; every reference resolves; a
 unit's kind is a department of the policy; a jurisdiction is non-empty; and
 every compound has a unit of every department the policy routes to, so no
 whistle is ever dispatched to nobody.

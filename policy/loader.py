@@ -16,7 +16,7 @@ from typing import Any
 from models.durations import parse_duration
 from models.errors import PolicyError
 from models.levels import LEVEL_NAMES, WhistleLevel
-from models.limits import MAX_DEPARTMENTS, POLICY_MAX_BYTES, check_code
+from models.limits import MAX_DEPARTMENTS, POLICY_MAX_BYTES, RETURNS_TO_JOINT_MAX, check_code
 from models.policy import CaseRules, LevelRules, Policy
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
 from policy.files import content_version, parse_toml, read_text_file
@@ -156,10 +156,11 @@ def build_policy(data: dict[str, Any]) -> Policy:
     if (
         isinstance(returns_to_joint, bool)
         or not isinstance(returns_to_joint, int)
-        or not (1 <= returns_to_joint <= 20)
+        or not (1 <= returns_to_joint <= RETURNS_TO_JOINT_MAX)
     ):
         raise PolicyError(
-            f"rules.returns_to_joint: must be a whole number from 1 to 20; got {returns_to_joint!r}"
+            "rules.returns_to_joint: must be a whole number from 1 to"
+            f" {RETURNS_TO_JOINT_MAX}; got {returns_to_joint!r}"
         )
     case_rules = CaseRules(
         return_window_seconds=_duration(raw_rules["return_window"], "rules.return_window"),
