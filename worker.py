@@ -24,6 +24,7 @@ from casework.connection import connect
 from engine.exits import EXIT_UNAVAILABLE
 from engine.signals import install_stop_signals
 from logs import configure_logging
+from models.errors import EngineUnavailable
 from settings import Settings, get_settings
 from store.engine import make_engine
 from workflows.case import WhistleCase
@@ -101,7 +102,7 @@ def main(*, log_json: bool = False) -> int:
 
     try:
         asyncio.run(serve())
-    except RuntimeError as err:
+    except EngineUnavailable as err:
         sys.stderr.write(f"error: worker cannot start: {err}\n")
         return EXIT_UNAVAILABLE
     return 0

@@ -15,7 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.bodylimit import BodyLimit
 from api.docs import add_docs
@@ -62,12 +61,6 @@ def add_error_answers(app: FastAPI) -> None:
     app.add_exception_handler(CaseAlreadyExists, lambda _, err: _detail(409, err))
     app.add_exception_handler(CaseNotFound, lambda _, err: _detail(404, err))
     app.add_exception_handler(EngineUnavailable, lambda _, err: _detail(503, err))
-    app.add_exception_handler(
-        RPCError,
-        lambda _, err: JSONResponse(
-            status_code=503, content={"detail": f"Temporal: {getattr(err, 'message', err)}"}
-        ),
-    )
 
 
 def create_app(

@@ -13,6 +13,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.archive import load_archive
 from audit.history import Step, timeline
 from audit.replay_many import replay_in_process
+from casework.cases import translate
+from models.errors import CaseNotFound
 from models.tables import CaseEventRecord
 from store.reads import case_events
 from workflows.case import WhistleCase
@@ -73,15 +75,19 @@ async def replay_history(
 async def fetch_history(
     client: Client | None, engine: Engine | None, case_id: str
 ) -> tuple[WorkflowHistory, str]:
-    """The case's history from Temporal, or from the archive once Temporal forgot it."""
+    """The case's history from Temporal, or from the archive once Temporal forgot it.
+
+    Raises CaseNotFound when neither has it, EngineUnavailable when Temporal
+    refuses for another reason.
+    """
     if client is not None:
         try:
             return await client.get_workflow_handle(case_id).fetch_history(), "temporal"
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
-                raise
+                raise translate(case_id, err) from None
     if engine is not None:
         archived = await asyncio.to_thread(load_archive, engine, case_id)
         if archived is not None:
             return archived[1], "archive"
-    raise LookupError(f"case: no history for {case_id!r} in Temporal or the archive")
+    raise CaseNotFound(f"case: no history for {case_id!r} in Temporal or the archive")

@@ -39,6 +39,7 @@ from models.errors import (
     CaseNotFound,
     EngineUnavailable,
     RuleViolation,
+    WhistleError,
 )
 from models.limits import CASE_ID, CASE_ID_RE
 from workflows.case import WhistleCase
@@ -47,12 +48,8 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 """A query needs a worker; without one, give up rather than hang."""
 
 
-class TemporalRefused(EngineUnavailable, RPCError):
-    """Temporal refused a call, or no worker answered in time.
-
-    Also an RPCError, which these functions raised before and which callers
-    written then may still catch; new code catches EngineUnavailable.
-    """
+class TemporalRefused(EngineUnavailable):
+    """Temporal refused a call, or no worker answered in time."""
 
 
 UPDATES: dict[type[Action], Any] = {
@@ -98,7 +95,7 @@ async def raise_whistle(
     except WorkflowAlreadyStartedError:
         raise CaseAlreadyExists(case_id) from None
     except RPCError as err:
-        raise _translate(case_id, err) from None
+        raise translate(case_id, err) from None
     return case_id
 
 
@@ -123,7 +120,7 @@ async def act(client: Client, case_id: str, action: Action) -> ActionResult:
             raise ActionRejected(cause.message) from None
         raise ActionRejected(str(cause or err)) from None
     except RPCError as err:
-        raise _translate(case_id, err) from None
+        raise translate(case_id, err) from None
     return result
 
 
@@ -133,15 +130,15 @@ async def read_case(client: Client, case_id: str) -> CaseState:
             WhistleCase.state, rpc_timeout=QUERY_TIMEOUT
         )
     except RPCError as err:
-        raise _translate(case_id, err) from None
+        raise translate(case_id, err) from None
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
         # not a case (another workflow type in the namespace), or a broken one
         raise CaseNotFound(f"case: no case {case_id!r}") from None
     return state
 
 
-def _translate(case_id: str, err: RPCError) -> Exception:
-    """Temporal's answer as an error of ``models.errors``."""
+def translate(case_id: str, err: RPCError) -> WhistleError:
+    """Temporal's refusal of a call about ``case_id`` as an error of ``models.errors``."""
     if err.status == RPCStatusCode.NOT_FOUND:
         if "completed" in err.message or "closed" in err.message:
             return ActionRejected(f"case: {case_id} is closed; no more actions")
@@ -150,7 +147,7 @@ def _translate(case_id: str, err: RPCError) -> Exception:
         message = f"case: no worker answered for {case_id!r} in time"
     else:
         message = f"Temporal refused the call: {err.message}"
-    return TemporalRefused(message, err.status, err.raw_grpc_status)
+    return TemporalRefused(message)
 
 
 __all__ = [
@@ -165,4 +162,5 @@ __all__ = [
     "new_case_id",
     "raise_whistle",
     "read_case",
+    "translate",
 ]

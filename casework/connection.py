@@ -10,9 +10,8 @@ from models.errors import EngineUnavailable
 from settings import Settings
 
 
-class TemporalUnreachable(EngineUnavailable, RuntimeError):
-    """No connection to Temporal. Also a RuntimeError, which ``Client.connect``
-    raised before this existed and which callers may still catch."""
+class TemporalUnreachable(EngineUnavailable):
+    """No connection to Temporal."""
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -19,7 +19,7 @@ from audit.verify import verify_all, verify_case
 from casework.connection import connect
 from cli import output
 from cli.options import JsonFlag
-from models.errors import EngineUnavailable
+from models.errors import EngineUnavailable, WhistleError
 from settings import get_settings
 from store.engine import make_engine
 
@@ -50,10 +50,8 @@ def export(
 
         try:
             history = asyncio.run(from_temporal())
-        except EngineUnavailable as err:
+        except WhistleError as err:
             output.fail_for(err)
-        except LookupError as err:
-            output.fail(str(err), output.EXIT_NOT_FOUND)
     out.write_text(history.to_json(), encoding="utf-8")
     if as_json:
         output.emit_json(
@@ -169,8 +167,8 @@ def replay(
 
     try:
         report = asyncio.run(run())
-    except LookupError as err:
-        output.fail(str(err), output.EXIT_NOT_FOUND)
+    except WhistleError as err:
+        output.fail_for(err)
     document = _report_document(report)
     if as_json:
         output.emit_json(document)

@@ -20,7 +20,12 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import Client
 
+from models.errors import EngineUnavailable
+
 SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
+
+UI_PORT_OFFSET = 1000
+"""The Temporal UI listens on the server's port plus this."""
 
 
 def temporal_binary() -> str:
@@ -40,7 +45,7 @@ class EmbeddedTemporal:
     def __init__(self, data_dir: Path, port: int, namespace: str = "default") -> None:
         self.data_dir = data_dir
         self.port = port
-        self.ui_port = port + 1000
+        self.ui_port = port + UI_PORT_OFFSET
         self.namespace = namespace
         self.address = f"127.0.0.1:{port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -89,7 +94,7 @@ class EmbeddedTemporal:
         deadline = loop.time() + timeout
         while True:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(
+                raise EngineUnavailable(
                     f"the Temporal dev server exited with {self._process.returncode}; "
                     f"see {self.data_dir / 'temporal-server.log'}"
                 )

@@ -16,10 +16,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from casework.cases import ActionRejected, CaseNotFound, act, read_case
+from casework.cases import ActionRejected, CaseNotFound, EngineUnavailable, act, read_case
 from models.case import CaseStatus, Withdraw
 from models.policy import Policy
 from policy.loader import load_policy
@@ -100,7 +99,7 @@ async def _withdraw_leftover_cases() -> AsyncIterator[None]:
             state = await read_case(client, case_id)
             if CaseStatus(state.status).is_open:
                 await act(client, case_id, Withdraw(action_id=aid(), reason="test finished"))
-        except (ActionRejected, CaseNotFound, RPCError):
+        except (ActionRejected, CaseNotFound, EngineUnavailable):
             pass  # closed, or its worker (another task queue) is gone: nothing to do
 
 
