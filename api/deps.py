@@ -18,9 +18,8 @@ from casework.cases import new_action_id
 from models.limits import ACTION_ID_MAX, CASE_ID
 from models.policy import Policy
 from models.principals import Principal
-from policy.loader import load_policy
 from settings import Settings
-from store.policies import policy_in_force
+from store.policies import policy_for_new_cases
 from store.principals import authenticate
 
 
@@ -63,12 +62,12 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def policy_for_new_cases(engine: EngineDep, settings: SettingsDep) -> Policy:
-    """The policy in force in the database, else the configured policy file."""
-    return policy_in_force(engine) or load_policy(settings.policy_file)
+def new_case_policy(engine: EngineDep, settings: SettingsDep) -> Policy:
+    """The policy for new cases (``store.policies.policy_for_new_cases``)."""
+    return policy_for_new_cases(engine, settings)
 
 
-PolicyDep = Annotated[Policy, Depends(policy_for_new_cases)]
+PolicyDep = Annotated[Policy, Depends(new_case_policy)]
 
 CaseIdPath = Annotated[str, Path(pattern=CASE_ID)]
 

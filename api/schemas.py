@@ -14,6 +14,7 @@ from models.levels import WhistleLevel
 from models.limits import (
     DEPARTMENT_CODE,
     MAX_DEPARTMENTS,
+    POLICY_MAX_BYTES,
     PRINCIPAL_NAME,
     SATISFACTION_MAX,
     SATISFACTION_MIN,
@@ -28,7 +29,6 @@ from models.text_rules import (
     RuleViolation,
     check_text,
 )
-from policy.loader import POLICY_MAX_BYTES
 
 
 def _text(max_len: int, *, required: bool = False, multiline: bool = False) -> AfterValidator:

@@ -12,14 +12,12 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
-from cli import output
+from cli import output, support
 from cli.options import JsonFlag
 from models.errors import RuleViolation
 from models.principals import PrincipalKind, principal_document, token_lifetime
-from policy.loader import load_policy
 from settings import get_settings
 from store.engine import make_engine
-from store.policies import policy_in_force
 from store.principals import add_principal, issue_token, list_principals, revoke_token
 
 admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
@@ -42,8 +40,8 @@ def add_principal_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a principal: a branch, a department, an auditor or an admin."""
+    policy = support.policy_now(get_settings())
     engine = _engine()
-    policy = policy_in_force(engine) or load_policy(get_settings().policy_file)
     try:
         added = add_principal(
             engine,

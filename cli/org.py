@@ -31,11 +31,9 @@ def org(
 
     FILE is TOML (see org/example.toml); it is checked against the policy in force.
     """
-    if apply is not None and check is not None:
-        output.fail("--apply, --check: give one of them", output.EXIT_BAD_INPUT)
+    path = support.apply_or_check(apply, check)
     settings = support.settings()
     policy = support.policy_now(settings)
-    path = apply or check
     chosen: Organisation | None
     if path is not None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from temporalio.client import Client
@@ -19,10 +20,9 @@ from models.durations import parse_duration
 from models.errors import PolicyError, RuleViolation, WhistleError
 from models.evidence import Evidence, check_evidence, parse_evidence_option
 from models.policy import Policy
-from policy.loader import load_policy
 from settings import Settings, get_settings
 from store.engine import make_engine
-from store.policies import policy_in_force
+from store.policies import policy_for_new_cases
 
 T = TypeVar("T")
 
@@ -72,15 +72,18 @@ def policy_now(chosen: Settings) -> Policy:
     """The policy last put in force (by ``whistle dev`` or ``whistle policy --apply``)."""
     engine = make_engine(chosen.sqlalchemy_url())
     try:
-        stored = policy_in_force(engine)
-    finally:
-        engine.dispose()
-    if stored is not None:
-        return stored
-    try:
-        return load_policy(chosen.policy_file)
+        return policy_for_new_cases(engine, chosen)
     except PolicyError as err:
         output.fail_for(err)
+    finally:
+        engine.dispose()
+
+
+def apply_or_check(apply: Path | None, check: Path | None) -> Path | None:
+    """The FILE of ``--apply FILE`` or ``--check FILE``; both at once leave with exit 2."""
+    if apply is not None and check is not None:
+        output.fail("--apply, --check: give one of them", output.EXIT_BAD_INPUT)
+    return apply or check
 
 
 def remote(api: str | None, token: str | None) -> Remote | None:

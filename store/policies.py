@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models.limits import SOURCE_MAX
 from models.policy import Policy
 from models.tables import PolicyRecord
-from policy.loader import policy_document, policy_from_document
+from policy.loader import load_policy, policy_document, policy_from_document
+from settings import Settings
 
 
 def activate_policy(engine: Engine, policy: Policy, *, source: str) -> None:
@@ -22,7 +24,7 @@ def activate_policy(engine: Engine, policy: Policy, *, source: str) -> None:
             record = PolicyRecord(
                 version=policy.version,
                 document=json.dumps(policy_document(policy), ensure_ascii=False, sort_keys=True),
-                source=source,
+                source=source[:SOURCE_MAX],
                 activated_at=datetime.now(UTC),
             )
         else:
@@ -36,3 +38,11 @@ def policy_in_force(engine: Engine) -> Policy | None:
         query = select(PolicyRecord).order_by(col(PolicyRecord.activated_at).desc()).limit(1)
         record = session.exec(query).first()
     return policy_from_document(json.loads(record.document)) if record else None
+
+
+def policy_for_new_cases(engine: Engine, settings: Settings) -> Policy:
+    """The policy in force in the database, else the configured policy file.
+
+    Raises PolicyError if it falls back to a file that breaks a rule.
+    """
+    return policy_in_force(engine) or load_policy(settings.policy_file)
