@@ -139,7 +139,10 @@ class EventList(Document):
 
 
 class Raised(Document):
+    """A raised whistle (``casework.views.raised_document``)."""
+
     case_id: str
+    level: LevelName
     policy_version: str
     """The policy the case runs under."""
     duplicate: bool

@@ -13,10 +13,11 @@ from the SQL projection (``store.reads.projected_case_document``)::
     policy_version, source ("workflow" | "projection"), events: [event, ...]
 
 The projection does not hold ``description``, ``location``, ``meeting``,
-``extension_granted_seconds``, the joint-meeting deadline, nor any detail of a
-department but its name: from there these are null, never missing. (A list
-of cases shows each as the projection's summary row,
-``store.reads.case_row_document``.)
+``extension_granted_seconds``, nor any detail of a department but its name:
+from there these are null, never missing. It keeps one first deadline, shown
+as ``joint_meeting`` while the case awaits its joint meeting and as
+``report_in`` otherwise, the other null. (A list of cases shows each as the
+projection's summary row, ``store.reads.case_row_document``.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from models.case import ActionResult, CaseEvent, CaseState
+from models.levels import WhistleLevel
 
 CASE_FIELDS = (
     "case_id",
@@ -150,6 +152,24 @@ def case_document(state: CaseState) -> dict[str, Any]:
         "policy_version": state.policy.version,
         "source": "workflow",
         "events": [event_document(e) for e in state.events],
+    }
+
+
+RAISED_FIELDS = ("case_id", "level", "policy_version", "duplicate")
+
+
+def raised_document(
+    case_id: str, level: int | str, policy_version: str, *, duplicate: bool = False
+) -> dict[str, Any]:
+    """A raised whistle, as ``whistle raise --json`` prints it (straight to
+    Temporal or through the API) and ``POST /cases`` answers: the case, its
+    level's name, the policy it runs under, and whether the same keyed request
+    had already raised it."""
+    return {
+        "case_id": case_id,
+        "level": WhistleLevel.parse(level).label,
+        "policy_version": policy_version,
+        "duplicate": duplicate,
     }
 
 

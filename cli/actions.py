@@ -1,5 +1,6 @@
-"""Acting on cases: a branch raises, escalates, holds the joint meeting, confirms,
-reopens and withdraws; a department reports in, signs off and asks for more time."""
+"""Acting on cases: a branch raises, escalates, confirms, reopens and withdraws;
+a department reports in and signs off. The joint meeting and extensions are in
+``cli.plans``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from casework.cases import new_action_id, raise_whistle
+from casework.views import raised_document
 from cli import output, support
 from cli.options import (
     ActionIdOpt,
@@ -22,16 +24,12 @@ from cli.options import (
     department_actor,
 )
 from models.case import (
-    Action,
     Confirm,
-    DecideExtension,
     Escalate,
-    HoldJointMeeting,
     Outcome,
     RaiseWhistle,
     Reopen,
     ReportIn,
-    RequestExtension,
     SignOff,
     Withdraw,
 )
@@ -111,11 +109,7 @@ def raise_(
                 client, request, task_queue=settings.task_queue, case_id=case_id
             )
         )
-        document = {
-            "case_id": new_id,
-            "level": parsed_level.label,
-            "policy_version": request.policy.version,
-        }
+        document = raised_document(new_id, request.level, request.policy.version)
     if as_json:
         output.emit_json(document)
     else:
@@ -141,49 +135,14 @@ def escalate(
     support.act_and_print(case_id, action, as_json, support.remote(api, token))
 
 
-def meeting(
-    case_id: str,
-    lead: Annotated[str, typer.Option("--lead", help="Lead department of the joint plan.")],
-    attendee: Annotated[
-        list[str] | None, typer.Option("--attendee", help="Defaults to the case's departments.")
-    ] = None,
-    decision: Annotated[str, typer.Option("--decision")] = "",
-    task: Annotated[
-        list[str] | None, typer.Option("--task", help="DEPARTMENT=TASK, one per department.")
-    ] = None,
-    deadline: Annotated[
-        str | None, typer.Option("--deadline", help="Plan deadline, e.g. 5d.")
-    ] = None,
-    evidence: EvidenceOpt = None,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Record the joint meeting (联席会议) and its plan, at the joint task force."""
-    tasks: dict[str, str] = {}
-    for item in task or []:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            output.fail(f"task: must be DEPARTMENT=TASK; got {item!r}", output.EXIT_BAD_INPUT)
-        tasks[name.strip()] = text.strip()
-    action = HoldJointMeeting(
-        action_id=action_id or new_action_id(),
-        actor=branch_actor(actor),
-        lead=lead,
-        attendees=list(attendee or []),
-        decision=decision,
-        tasks=tasks,
-        deadline_seconds=support.duration(deadline, "deadline") if deadline else None,
-        evidence=support.evidence(evidence),
-    )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
-
-
 def confirm(
     case_id: str,
-    satisfaction: Annotated[int, typer.Option("--satisfaction", help=SATISFACTION)],
+    satisfaction: Annotated[
+        int,
+        typer.Option(
+            "--satisfaction", min=SATISFACTION_MIN, max=SATISFACTION_MAX, help=SATISFACTION
+        ),
+    ],
     note: Annotated[str, typer.Option("--note")] = "",
     actor: ActorOpt = None,
     action_id: ActionIdOpt = None,
@@ -277,44 +236,4 @@ def sign_off(
         note=note,
         evidence=support.evidence(evidence),
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
-
-
-def extend(
-    case_id: str,
-    department: DepartmentOpt,
-    by: Annotated[str | None, typer.Option("--by", help="More time asked, e.g. 2d.")] = None,
-    reason: Annotated[str, typer.Option("--reason")] = "",
-    approve: Annotated[
-        bool, typer.Option("--approve", help="Branch: grant the pending request.")
-    ] = False,
-    refuse: Annotated[
-        bool, typer.Option("--refuse", help="Branch: refuse it (needs --reason).")
-    ] = False,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """A department asks for an extension (延期) with --by; the branch decides it."""
-    if sum([by is not None, approve, refuse]) != 1:
-        output.fail("extend: give exactly one of --by, --approve, --refuse", output.EXIT_BAD_INPUT)
-    action: Action
-    if by is not None:
-        action = RequestExtension(
-            action_id=action_id or new_action_id(),
-            actor=department_actor(actor, department),
-            department=department,
-            seconds=support.duration(by, "by"),
-            reason=reason,
-        )
-    else:
-        action = DecideExtension(
-            action_id=action_id or new_action_id(),
-            actor=branch_actor(actor),
-            department=department,
-            approve=approve,
-            reason=reason,
-        )
     support.act_and_print(case_id, action, as_json, support.remote(api, token))

@@ -1,9 +1,11 @@
 """``whistle``: raise whistles, act on cases, read them and run the engine.
 
 The commands live by concern: ``cli.server`` (dev, serve, worker),
-``cli.actions`` (what branches and departments do to a case), ``cli.reading``
-(show, cases, policy), ``cli.audit`` (audit, stats) and ``cli.admin``; their
-shared options are in ``cli.options``. This module only assembles them.
+``cli.actions`` (what branches and departments do to a case), ``cli.plans``
+(meeting, extend), ``cli.reading`` (show, cases, policy), ``cli.org`` (org),
+``cli.audit`` (audit), ``cli.stats`` (stats) and ``cli.admin`` (admin); their
+shared options are in ``cli.options``, what else they share in
+``cli.support``. This module only assembles them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 
 import typer
 
-from cli import actions, org, reading, server
+from cli import actions, org, plans, reading, server
 from cli.admin import admin
 from cli.audit import audit
 from cli.stats import stats_app
@@ -32,14 +34,14 @@ app.command()(server.worker)
 # a branch
 app.command("raise")(actions.raise_)
 app.command()(actions.escalate)
-app.command()(actions.meeting)
+app.command()(plans.meeting)
 app.command()(actions.confirm)
 app.command()(actions.reopen)
 app.command()(actions.withdraw)
 # a department
 app.command("report-in")(actions.report_in)
 app.command("sign-off")(actions.sign_off)
-app.command()(actions.extend)
+app.command()(plans.extend)
 # reading
 app.command()(reading.show)
 app.command()(reading.cases)

@@ -19,7 +19,7 @@ from models.case import CaseStatus
 from models.durations import format_duration
 from models.errors import CaseNotFound, EngineUnavailable, PolicyError
 from models.levels import WhistleLevel
-from models.limits import LIST_LIMIT_MAX
+from models.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from models.policy import Policy
 from policy.loader import load_policy, policy_document
 from store.engine import make_engine
@@ -89,7 +89,7 @@ def cases(
     text: Annotated[
         str | None, typer.Option("--text", help="Words in the title, category or compound.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=LIST_LIMIT_MAX)] = 200,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
     api: ApiOpt = None,
     token: TokenOpt = None,
     as_json: JsonFlag = False,
@@ -133,8 +133,8 @@ def policy(
     as_json: JsonFlag = False,
 ) -> None:
     """The merged policy in force (levels, departments, routing, return reasons)."""
+    path = support.apply_or_check(apply, check)
     settings = support.settings()
-    path = apply or check
     if path is not None:
         try:
             chosen = load_policy(path)

@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from cli import output
 from cli.options import JsonFlag
-from engine.embedded import EmbeddedTemporal, port_in_use, set_retention
+from engine.embedded import UI_PORT_OFFSET, EmbeddedTemporal, port_in_use, set_retention
 from engine.signals import install_stop_signals
 from logs import configure_logging
 from models.errors import PolicyError
@@ -226,7 +226,7 @@ def dev(
         Path | None, typer.Option("--policy", help="District policy file (TOML) over the default.")
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", help="Temporal gRPC port; the UI is port+1000.")
+        int, typer.Option("--port", help=f"Temporal gRPC port; the UI is port+{UI_PORT_OFFSET}.")
     ] = 7233,
     api_port: Annotated[
         int | None, typer.Option("--api-port", help="HTTP API port (default 8000).")

@@ -61,7 +61,7 @@ def stats_command(
         str | None, typer.Option("--to", help="Day after the last, 2027-01-01, or a time.")
     ] = None,
     quarter: Annotated[str | None, typer.Option("--quarter", help="e.g. 2026Q4")] = None,
-    by: Annotated[str, typer.Option("--by", help="department | compound | level")] = "department",
+    by: Annotated[str, typer.Option("--by", help=" | ".join(GROUPINGS))] = GROUPINGS[0],
     as_json: JsonFlag = False,
 ) -> None:
     """Response, resolution, satisfaction, return, redo and on-time rates; times; whistles."""

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from casework.views import unknown_department
 from models.case import CaseStatus
+from models.limits import LIST_LIMIT_DEFAULT
 from models.tables import CaseEventRecord, CaseRecord
 
 
@@ -67,9 +68,15 @@ def projected_case_document(row: CaseRecord, events: list[CaseEventRecord]) -> d
     """The case document of ``casework.views`` (the live shape), from the projection.
 
     What the projection does not hold is null: ``description``, ``location``,
-    ``meeting``, ``extension_granted_seconds``, the joint-meeting deadline and
-    every detail of a department but its name. ``source`` is ``projection``.
+    ``meeting``, ``extension_granted_seconds`` and every detail of a department
+    but its name. ``source`` is ``projection``.
+
+    The row keeps one first deadline, ``report_in_deadline``: the report-in
+    deadline, or the joint meeting's while the case awaits its meeting (status
+    ``joint_meeting``); it is shown under that name, the other one null.
     """
+    first = _iso(row.report_in_deadline)
+    at_meeting = row.status == CaseStatus.JOINT_MEETING
     return {
         "case_id": row.case_id,
         "compound": row.compound,
@@ -85,8 +92,8 @@ def projected_case_document(row: CaseRecord, events: list[CaseEventRecord]) -> d
         "lead": row.lead,
         "departments": [unknown_department(name) for name in _departments(row)],
         "deadlines": {
-            "report_in": _iso(row.report_in_deadline),
-            "joint_meeting": None,
+            "report_in": None if at_meeting else first,
+            "joint_meeting": first if at_meeting else None,
             "resolve": _iso(row.resolve_deadline),
             "confirmation": _iso(row.confirmation_deadline),
         },
@@ -134,7 +141,7 @@ class CaseFilter:
     department: str | None = None
     overdue: bool | None = None
     text: str | None = None
-    limit: int = 100
+    limit: int = LIST_LIMIT_DEFAULT
     offset: int = 0
 
 

@@ -18,7 +18,9 @@ from temporalio.client import Client
 
 from api.responses import CaseDocument, DeadlinesDocument, DepartmentDocument, EventDocument
 from casework.cases import read_case
-from casework.views import case_document
+from casework.views import RAISED_FIELDS, case_document
+from models.levels import WhistleLevel
+from models.limits import ACTION_ID_MAX
 from store.principals import issue_token
 
 Json = dict[str, Any]
@@ -240,6 +242,10 @@ async def test_idempotency_keys(api: Api) -> None:
     first = await api.ok("branch", "POST", "/cases", body, **{"Idempotency-Key": "req-1"})
     again = await api.call("branch", "POST", "/cases", body, **{"Idempotency-Key": "req-1"})
     assert again.status_code == 200 and again.json()["case_id"] == first["case_id"]
+    # the document `whistle raise --json` prints too, either way
+    assert tuple(first) == tuple(again.json()) == RAISED_FIELDS
+    assert first["level"] == again.json()["level"] == WhistleLevel.parse(2).label
+    assert (first["duplicate"], again.json()["duplicate"]) == (False, True)
     case = first["case_id"]
     one = await api.ok("police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": "k"})
     two = await api.ok("police", "POST", f"/cases/{case}/report-in", {}, **{"Idempotency-Key": "k"})
@@ -362,7 +368,7 @@ async def test_assessment_is_for_auditors_and_admins(api: Api) -> None:
 
 
 async def test_any_idempotency_key_the_header_accepts_works(api: Api) -> None:
-    key = "k" * 100  # the header's declared maximum
+    key = "k" * ACTION_ID_MAX  # the header's declared maximum
     body = {"compound": "Anningyuan", "level": 2, "category": "parking", "title": "long key"}
     raised = await api.call("branch", "POST", "/cases", body, **{"Idempotency-Key": key})
     assert raised.status_code == 201, raised.text

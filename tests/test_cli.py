@@ -7,6 +7,7 @@ the delivery of an action replaced by a recorder.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,18 +17,28 @@ from typing import Any
 import pytest
 import typer
 from sqlmodel import Session
-from temporalio.service import RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode
 from typer.testing import CliRunner
 
+from audit.replay import fetch_history
 from casework.cases import TemporalRefused
-from casework.views import CASE_FIELDS, DEADLINE_FIELDS, DEPARTMENT_FIELDS
+from casework.connection import TemporalUnreachable
+from casework.views import CASE_FIELDS, DEADLINE_FIELDS, DEPARTMENT_FIELDS, RAISED_FIELDS
 from cli import actions, output, reading, support
 from cli.main import app
+from engine.embedded import EmbeddedTemporal
+from engine.exits import EXIT_UNAVAILABLE
 from models.case import Action
-from models.errors import CaseNotFound
-from models.tables import CaseRecord
+from models.errors import CaseNotFound, EngineUnavailable
+from models.levels import WhistleLevel
+from models.limits import LIST_LIMIT_DEFAULT, SATISFACTION_MAX, SATISFACTION_MIN, SOURCE_MAX
+from models.tables import CaseRecord, PolicyRecord
+from policy.loader import load_policy
 from settings import get_settings
 from store.engine import make_engine
+from store.org import org_in_force
+from store.policies import activate_policy, policy_for_new_cases, policy_in_force
+from store.reads import CaseFilter
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -296,7 +307,7 @@ def test_raise_names_the_branch_unless_told(db: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(
     "failure",
     [
-        TemporalRefused("case: no worker answered", RPCStatusCode.DEADLINE_EXCEEDED, b""),
+        TemporalRefused("case: no worker answered"),
         CaseNotFound("case: no case 'c'"),
     ],
 )
@@ -324,3 +335,167 @@ def test_show_falls_back_to_the_projection_in_the_case_shape(
     assert text.exit_code == 0 and "from the SQL projection" in text.stderr
     missing = whistle("show", "case-nowhere")
     assert missing.exit_code == (4 if isinstance(failure, TemporalRefused) else 3)
+
+
+def test_the_projection_names_the_joint_meeting_deadline(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting_by = datetime.now(UTC) + timedelta(hours=3)
+    add_case(db, "case-joint", level="joint", status="joint_meeting", report_in_deadline=meeting_by)
+    add_case(db, "case-fresh")
+
+    async def no_server(settings: object) -> object:
+        return object()
+
+    async def unanswered(client: object, case_id: str) -> object:
+        raise CaseNotFound(f"case: no case {case_id!r}")
+
+    monkeypatch.setattr(support, "connect", no_server)
+    monkeypatch.setattr(reading, "read_case", unanswered)
+
+    def deadlines(case_id: str) -> dict[str, Any]:
+        done = whistle("show", case_id, "--json")
+        assert done.exit_code == 0, done.output
+        found: dict[str, Any] = json.loads(done.stdout)["deadlines"]
+        return found
+
+    joint = deadlines("case-joint")
+    assert joint["report_in"] is None
+    assert datetime.fromisoformat(joint["joint_meeting"]) == meeting_by
+    fresh = deadlines("case-fresh")
+    assert fresh["report_in"] is not None and fresh["joint_meeting"] is None
+
+
+# --- one rule, one home: the same answer from every door ------------------------
+
+
+def test_raise_json_is_the_document_the_api_answers(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fake_raise(client: object, request: Any, **_: Any) -> str:
+        return "case-x"
+
+    async def no_server(settings: object) -> object:
+        return object()
+
+    monkeypatch.setattr(actions, "raise_whistle", fake_raise)
+    monkeypatch.setattr(support, "connect", no_server)
+    done = whistle(
+        "raise",
+        "--compound",
+        "A",
+        "--level",
+        "2",
+        "--category",
+        "parking",
+        "--title",
+        "t",
+        "--json",
+    )
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    assert tuple(document) == RAISED_FIELDS  # as POST /cases (tests/test_api.py)
+    assert document["level"] == WhistleLevel.parse(2).label and document["duplicate"] is False
+
+
+def test_a_satisfaction_out_of_range_is_bad_input(db: Path, delivered: list[Action]) -> None:
+    for score in (str(SATISFACTION_MIN - 1), str(SATISFACTION_MAX + 1)):
+        done = whistle("confirm", "c", "--satisfaction", score)
+        assert done.exit_code == output.EXIT_BAD_INPUT, done.output
+    assert delivered == []
+
+
+@pytest.mark.parametrize("command", ["policy", "org"])
+def test_apply_and_check_together_are_refused(db: Path, tmp_path: Path, command: str) -> None:
+    given = tmp_path / "given.toml"
+    given.write_text("", encoding="utf-8")
+    done = whistle(command, "--apply", str(given), "--check", str(given))
+    assert done.exit_code == output.EXIT_BAD_INPUT
+    assert "give one of them" in done.output
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        assert policy_in_force(engine) is None and org_in_force(engine) is None
+    finally:
+        engine.dispose()
+
+
+def test_a_listing_has_one_default_size() -> None:
+    from api.routes import cases as api_cases
+
+    defaults = [
+        inspect.signature(function).parameters["limit"].default
+        for function in (reading.cases, api_cases.list_cases)
+    ]
+    assert defaults == [LIST_LIMIT_DEFAULT, LIST_LIMIT_DEFAULT]
+    assert CaseFilter().limit == LIST_LIMIT_DEFAULT
+
+
+def test_the_policy_for_new_cases_and_a_long_source(db: Path) -> None:
+    engine = make_engine(f"sqlite:///{db}")
+    settings = get_settings()
+    try:
+        fallback = policy_for_new_cases(engine, settings)
+        assert fallback.version == load_policy(settings.policy_file).version
+        activate_policy(engine, fallback, source="/" + "p" * (SOURCE_MAX + 100))
+        with Session(engine) as session:
+            record = session.get(PolicyRecord, fallback.version)
+        assert record is not None and len(record.source) == SOURCE_MAX
+        assert policy_for_new_cases(engine, settings) == policy_in_force(engine)
+    finally:
+        engine.dispose()
+
+
+# --- errors: EngineUnavailable, never a base class kept for old callers ---------
+
+
+def test_the_worker_exits_4_only_when_temporal_is_unavailable(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import worker
+
+    async def unreachable(settings: object, stop: object) -> None:
+        raise TemporalUnreachable("cannot reach Temporal at 127.0.0.1:1")
+
+    async def broken(settings: object, stop: object) -> None:
+        raise RuntimeError("a bug, not an outage")
+
+    monkeypatch.setattr(worker, "run_worker", unreachable)
+    assert worker.main() == EXIT_UNAVAILABLE
+    monkeypatch.setattr(worker, "run_worker", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        worker.main()
+
+
+async def test_a_dead_dev_server_is_engine_unavailable(tmp_path: Path) -> None:
+    class Exited:
+        returncode = 1
+
+        def poll(self) -> int:
+            return self.returncode
+
+    server = EmbeddedTemporal(tmp_path, port=1)
+    server._process = Exited()  # type: ignore[assignment]
+    with pytest.raises(EngineUnavailable, match="exited with 1"):
+        await server.connect(timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(RPCStatusCode.NOT_FOUND, CaseNotFound), (RPCStatusCode.UNAVAILABLE, EngineUnavailable)],
+)
+async def test_fetching_a_history_fails_as_a_whistle_error(
+    status: RPCStatusCode, error: type[Exception]
+) -> None:
+    class Handle:
+        async def fetch_history(self) -> object:
+            raise RPCError("Temporal says no", status, b"")
+
+    class Refusing:
+        def get_workflow_handle(self, case_id: str) -> Handle:
+            return Handle()
+
+    with pytest.raises(error) as raised:
+        await fetch_history(Refusing(), None, "case-gone")  # type: ignore[arg-type]
+    assert not isinstance(raised.value, RPCError)
+    assert not isinstance(TemporalRefused("x"), RPCError)
+    assert not isinstance(TemporalUnreachable("x"), RuntimeError)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api import schemas
 from api.access import can_see, forbid, require_kind, scope_of
@@ -20,12 +21,12 @@ from api.deps import (
     case_id_for,
 )
 from api.responses import CaseDocument, CaseList, EventList, Raised
-from casework.cases import raise_whistle, read_case
-from casework.views import case_document
+from casework.cases import raise_whistle, read_case, translate
+from casework.views import case_document, raised_document
 from models.case import CaseState, CaseStatus, RaiseWhistle
 from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound
 from models.levels import WhistleLevel
-from models.limits import DEPARTMENT_CODE, LIST_LIMIT_MAX
+from models.limits import DEPARTMENT_CODE, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from models.principals import Principal, PrincipalKind
 from models.text_rules import SHORT_MAX
 from store.reads import (
@@ -51,11 +52,14 @@ async def visible_case(client: Client, principal: Principal, case_id: str) -> Ca
 async def _raised_with(client: Client, case_id: str) -> RaiseWhistle:
     """The request a case was started with: the first event of its history."""
     handle = client.get_workflow_handle(case_id)
-    async for event in handle.fetch_history_events(page_size=1):
-        payloads = event.workflow_execution_started_event_attributes.input.payloads
-        decoded = await client.data_converter.decode(list(payloads), [RaiseWhistle])
-        raised: RaiseWhistle = decoded[0]
-        return raised
+    try:
+        async for event in handle.fetch_history_events(page_size=1):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            decoded = await client.data_converter.decode(list(payloads), [RaiseWhistle])
+            raised: RaiseWhistle = decoded[0]
+            return raised
+    except RPCError as err:
+        raise translate(case_id, err) from None
     raise CaseNotFound(f"case: no case {case_id!r}")
 
 
@@ -107,8 +111,10 @@ async def raise_case(
                 "with a different request"
             ) from None
         response.status_code = status.HTTP_200_OK
-        return Raised(case_id=err.case_id, policy_version=first.policy.version, duplicate=True)
-    return Raised(case_id=case_id, policy_version=policy.version, duplicate=False)
+        return Raised(
+            **raised_document(err.case_id, first.level, first.policy.version, duplicate=True)
+        )
+    return Raised(**raised_document(case_id, raised.level, policy.version))
 
 
 @router.get("", tags=["read"])
@@ -121,7 +127,7 @@ def list_cases(
     department: Annotated[str | None, Query(pattern=DEPARTMENT_CODE)] = None,
     overdue: bool | None = None,
     text: Annotated[str | None, Query(max_length=SHORT_MAX)] = None,
-    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 100,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
     """Cases the caller may see, newest first, from the SQL projection."""
