@@ -56,11 +56,11 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        zone(name.strip(), field="timezone")
+        zone(name.strip(), field="WHISTLE_TIMEZONE")
         return name.strip()
 
     def zone(self) -> ZoneInfo:
-        return zone(self.timezone, field="timezone")
+        return zone(self.timezone, field="WHISTLE_TIMEZONE")
 
     def sqlalchemy_url(self) -> str:
         if self.database_url:

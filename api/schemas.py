@@ -12,6 +12,7 @@ from models.durations import parse_duration
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence, check_evidence, check_url
 from models.levels import WhistleLevel
 from models.limits import (
+    COMPOUNDS_PER_PRINCIPAL_MAX,
     DEPARTMENT_CODE,
     MAX_DEPARTMENTS,
     POLICY_MAX_BYTES,
@@ -175,7 +176,7 @@ class ConfirmBody(Body):
 class PrincipalBody(Body):
     name: Annotated[str, Field(pattern=PRINCIPAL_NAME)]
     kind: Annotated[PrincipalKind, Strict(False)]
-    compounds: list[Short] = Field(default_factory=list, max_length=100)
+    compounds: list[Short] = Field(default_factory=list, max_length=COMPOUNDS_PER_PRINCIPAL_MAX)
     department: Code | None = None
 
 

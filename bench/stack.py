@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowHistory
 from bench.cases import BENCH_POLICY
 from bench.stats import bounded, rss_mib
 from casework.driver import CaseDriver, whistle
-from engine.embedded import EmbeddedTemporal, port_in_use
+from engine.embedded import UI_PORT_OFFSET, EmbeddedTemporal, port_in_use
 from models.tables import CaseRecord
 from policy.loader import parse_policy
 from store.engine import make_engine
@@ -28,7 +28,7 @@ TASK_QUEUE = "bench-cases"
 
 def free_port_pair(start: int = 17233) -> int:
     port = start
-    while port_in_use(port) or port_in_use(port + 1000):
+    while port_in_use(port) or port_in_use(port + UI_PORT_OFFSET):
         port += 1
     return port
 

@@ -69,7 +69,7 @@ def display_zone() -> tzinfo:
         return Settings().zone()
     except ValidationError as err:
         problem = err.errors()[0]
-        fail(f"WHISTLE_TIMEZONE: {problem['msg'].removeprefix('Value error, ')}", EXIT_BAD_INPUT)
+        fail(problem["msg"].removeprefix("Value error, "), EXIT_BAD_INPUT)
 
 
 def _moment(value: str) -> datetime:

@@ -70,7 +70,9 @@ def test_one_time_zone_rule_for_settings_and_deadlines() -> None:
     assert zone("Asia/Urumqi").key == "Asia/Urumqi"
     with pytest.raises(RuleViolation, match=r"^timezone: unknown IANA zone 'Mars/Olympus'"):
         zone("Mars/Olympus", field="timezone")
-    with pytest.raises(ValidationError, match=r"timezone: unknown IANA zone 'Mars/Olympus'"):
+    with pytest.raises(
+        ValidationError, match=r"WHISTLE_TIMEZONE: unknown IANA zone 'Mars/Olympus'"
+    ):
         Settings(timezone="Mars/Olympus")
     assert Settings(timezone=" Asia/Urumqi ").zone().key == "Asia/Urumqi"
 
