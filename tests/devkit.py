@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,6 +66,7 @@ class Dev:
                 stderr=subprocess.STDOUT,
                 text=True,
                 env=self.env,
+                start_new_session=True,  # its own process group: close() ends its server too
             )
         deadline = time.monotonic() + 90
         while b"whistle dev is running" not in out.read_bytes()[seen:]:  # seen: in bytes
@@ -78,6 +80,19 @@ class Dev:
         code = self.process.wait(60)
         self.process = None
         return code
+
+    def close(self) -> None:
+        """Stop it if it still runs: gently, then its whole process group, so the
+        embedded Temporal server it started never outlives the test."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(

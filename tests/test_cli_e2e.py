@@ -33,9 +33,7 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
     server.data_dir.mkdir()
     server.start()
     yield server
-    if server.process is not None:
-        server.process.kill()
-        server.process.wait()
+    server.close()
 
 
 def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
@@ -390,6 +388,4 @@ def test_the_demo_runs_once_per_data_directory(tmp_path: Path) -> None:
         )
         assert server.stop() == 0
     finally:
-        if server.process is not None:
-            server.process.kill()
-            server.process.wait()
+        server.close()
