@@ -109,7 +109,7 @@ def print_org(chosen: Organisation, headline: str) -> None:
         )
     show(communities)
     units = Table(
-        "unit",
+        Column("unit", no_wrap=True),  # a code people copy: never cut
         Column("name", overflow="fold"),
         "kind",
         Column("jurisdiction", overflow="fold"),

@@ -427,7 +427,10 @@ def test_cli_check_refuses_a_bad_file_naming_the_key(db: Path, tmp_path: Path) -
     assert runner.invoke(app, ["org", "--json"]).stdout.strip() == "null"
 
 
-def test_cli_check_apply_and_show(db: Path, tmp_path: Path, policy: Policy) -> None:
+def test_cli_check_apply_and_show(
+    db: Path, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # a terminal as it comes
     example = str(example_path())
     shown = runner.invoke(app, ["org"])
     assert shown.exit_code == 0 and "no organisation in force" in shown.output
@@ -447,6 +450,8 @@ def test_cli_check_apply_and_show(db: Path, tmp_path: Path, policy: Policy) -> N
     assert f"organisation {version}" in shown.output
     assert "1 street, 8 communities, 60 compounds, 16 grids, 25 units" in shown.output
     assert "安宁派出所" in shown.output and "um_squad_1" in shown.output
+    longest = max(load_org(example_path(), policy).units, key=len)
+    assert longest in shown.output, "a unit's code is cut in the table"
 
     edited = runner.invoke(app, ["org", "--apply", str(_edited_example(tmp_path)), "--json"])
     assert edited.exit_code == 0, edited.output
