@@ -98,6 +98,17 @@ class PolicyRecord(SQLModel, table=True):
     activated_at: datetime = Field(sa_column=_when(False))
 
 
+class PolicyActivationRecord(SQLModel, table=True):
+    """Each time a policy was put in force, in order: the highest ``id`` is the one
+    in force (a key the database counts up, unlike a clock)."""
+
+    __tablename__ = "policy_activations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(foreign_key="policies.version", max_length=40)
+    activated_at: datetime = Field(sa_column=_when(False))
+
+
 class OrganisationRecord(SQLModel, table=True):
     """Every organisation (streets, communities, compounds, units) ever put in force."""
 

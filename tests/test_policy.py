@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,35 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="by:"):
         parse_duration(text, field="by")
+
+
+@pytest.mark.parametrize("step", [0, -3600], ids=["same instant", "clock stepped back"])
+def test_the_last_applied_policy_is_in_force_whatever_the_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    import store.policies
+    from store.engine import make_engine
+    from store.policies import activate_policy, policy_in_force
+
+    times = iter(
+        datetime(2026, 11, 29, 12, tzinfo=UTC) + timedelta(seconds=step * i) for i in range(9)
+    )
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Clock:
+            return cls.fromtimestamp(next(times).timestamp(), tz)
+
+    monkeypatch.setattr(store.policies, "datetime", Clock)
+    engine = make_engine(f"sqlite:///{tmp_path / 'policy.db'}")
+    try:
+        first = load_policy()
+        (tmp_path / "edited.toml").write_text('[rules]\nconfirmation = "5d"\n', encoding="utf-8")
+        edited = load_policy(tmp_path / "edited.toml")
+        activate_policy(engine, first, source="default")
+        activate_policy(engine, edited, source="edited.toml")
+        assert policy_in_force(engine) == edited
+        activate_policy(engine, first, source="default")
+        assert policy_in_force(engine) == first
+    finally:
+        engine.dispose()
