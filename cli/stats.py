@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -25,30 +24,27 @@ stats_app = typer.Typer(
 
 def _period(start: str | None, end: str | None, quarter: str | None) -> Period:
     try:
-        return parse_period(start, end, quarter)
+        return parse_period(start, end, quarter, zone=output.display_zone())
     except RuleViolation as err:
         output.fail_for(err)
 
 
 def _period_text(document: dict[str, Any], quarter: str | None) -> str:
-    """The period a report covers: the cases raised in it."""
+    """The period a report covers: the cases raised in it, in the district's time."""
 
     def when(value: str | None) -> str:
-        moment = datetime.fromisoformat(value) if value else None
-        if moment is None:
-            return ""
-        zone = "UTC" if not moment.utcoffset() else moment.strftime("%z")
-        return f"{moment:%Y-%m-%d %H:%M} {zone}"
+        return output.local_time(value) if value else ""
 
     first, last = when(document.get("from")), when(document.get("to"))
     named = f" {quarter}" if quarter else ""
+    zone = f" {output.display_zone()}"
     if not first and not last:
         return "period: every case"
     if not last:
-        return f"period{named}: raised from {first}"
+        return f"period{named}: raised from {first}{zone}"
     if not first:
-        return f"period{named}: raised before {last}"
-    return f"period{named}: raised from {first} until {last}"
+        return f"period{named}: raised before {last}{zone}"
+    return f"period{named}: raised {first} until {last}{zone}"  # fits 80 columns
 
 
 @stats_app.callback()
@@ -133,7 +129,7 @@ def red_black_command(
     as_json: JsonFlag = False,
 ) -> None:
     """The quarter's red list (top three) and black list (bottom three) of departments."""
-    chosen = quarter or current_quarter()
+    chosen = quarter or current_quarter(output.display_zone())
     first, last = _period(None, None, chosen)
     engine = make_engine(get_settings().sqlalchemy_url())
     try:

@@ -122,7 +122,7 @@ def ledger(tmp_path: Path) -> Iterator[Engine]:
 
 
 def q4(engine: Engine, by: str) -> dict[str, dict[str, Any]]:
-    start, end = quarter_bounds("2026Q4")
+    start, end = quarter_bounds("2026Q4", UTC)
     groups: dict[str, dict[str, Any]] = stats(engine, start=start, end=end, by=by)["groups"]
     return groups
 
@@ -260,12 +260,12 @@ def test_red_black_list(ledger: Engine) -> None:
 
 
 def test_quarters() -> None:
-    assert quarter_bounds("2026Q4") == (
+    assert quarter_bounds("2026Q4", UTC) == (
         datetime(2026, 10, 1, tzinfo=UTC),
         datetime(2027, 1, 1, tzinfo=UTC),
     )
-    assert quarter_bounds("2026q1")[1] == datetime(2026, 4, 1, tzinfo=UTC)
+    assert quarter_bounds("2026q1", UTC)[1] == datetime(2026, 4, 1, tzinfo=UTC)
     with pytest.raises(ValueError, match="quarter: must look like 2026Q4"):
-        quarter_bounds("2026Q5")
+        quarter_bounds("2026Q5", UTC)
     with pytest.raises(ValueError, match="quarter: the year must be between"):
-        quarter_bounds("0000Q1")
+        quarter_bounds("0000Q1", UTC)

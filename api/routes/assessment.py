@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.access import require_reader_of_all
-from api.deps import EngineDep, PrincipalDep
+from api.deps import EngineDep, PrincipalDep, SettingsDep
 from api.responses import RedBlack, Stats
 from audit.stats import GROUPINGS, red_black, stats
 from models.periods import QUARTER, current_quarter, parse_period
@@ -14,7 +14,9 @@ from models.periods import QUARTER, current_quarter, parse_period
 router = APIRouter(prefix="/stats", tags=["audit"])
 
 Quarter = Annotated[str | None, Query(pattern=QUARTER, examples=["2026Q4"])]
-INSTANT = "A day (2026-10-01, from midnight UTC) or an ISO time with its offset."
+INSTANT = (
+    "A day (2026-10-01, from local midnight in the district's zone) or an ISO time with its offset."
+)
 GROUPING = "^(" + "|".join(GROUPINGS) + ")$"
 
 
@@ -22,6 +24,7 @@ GROUPING = "^(" + "|".join(GROUPINGS) + ")$"
 def get_stats(
     principal: PrincipalDep,
     engine: EngineDep,
+    settings: SettingsDep,
     start: Annotated[str | None, Query(alias="from", max_length=40, description=INSTANT)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40, description=INSTANT)] = None,
     quarter: Quarter = None,
@@ -31,15 +34,18 @@ def get_stats(
 
     Cases count in the period they were raised in: ``quarter``, or ``from``/``to``."""
     require_reader_of_all(principal, "read the assessment")
-    first, last = parse_period(start, end, quarter)
+    first, last = parse_period(start, end, quarter, zone=settings.zone())
     return Stats.model_validate(stats(engine, start=first, end=last, by=by))
 
 
 @router.get("/red-black")
-def get_red_black(principal: PrincipalDep, engine: EngineDep, quarter: Quarter = None) -> RedBlack:
+def get_red_black(
+    principal: PrincipalDep, engine: EngineDep, settings: SettingsDep, quarter: Quarter = None
+) -> RedBlack:
     """The quarter's top three and bottom three departments (红黑榜); default: this quarter."""
     require_reader_of_all(principal, "read the assessment")
-    chosen = quarter or current_quarter()
-    first, last = parse_period(None, None, chosen)
+    zone = settings.zone()
+    chosen = quarter or current_quarter(zone)
+    first, last = parse_period(None, None, chosen, zone=zone)
     groups = stats(engine, start=first, end=last)["groups"]
     return RedBlack.model_validate({"quarter": chosen, **red_black(groups)})
