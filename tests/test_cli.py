@@ -151,8 +151,7 @@ def test_stats_names_its_period_and_keeps_an_explicit_offset(db: Path) -> None:
     assert json.loads(done.stdout)["from"] == "2026-11-01T08:00:00+08:00"
     text = whistle("stats", "--quarter", "2026Q4")
     assert (  # a local quarter (issue #11): it starts at midnight in the district
-        "period 2026Q4: raised 2026-10-01 00:00 until 2027-01-01 00:00 Asia/Shanghai"
-        in text.stdout
+        "period 2026Q4: raised 2026-10-01 00:00 until 2027-01-01 00:00 Asia/Shanghai" in text.stdout
     )
     assert json.loads(whistle("stats", "--quarter", "2026Q4", "--json").stdout)["from"] == (
         "2026-10-01T00:00:00+08:00"
