@@ -21,7 +21,7 @@ from workflows.lifecycle import Lifecycle
 from workflows.patches import JOINT_MEETING_REMINDER
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import SYSTEM, CaseState, CaseStatus, EventKind
+    from models.case import SYSTEM, Assignment, CaseState, CaseStatus, EventKind
     from models.levels import WhistleLevel
 
 
@@ -85,62 +85,48 @@ def fall_due(case: Lifecycle, what: DueKind) -> None:
 # --- reminders (催办) --------------------------------------------------------
 
 
+def _remind(
+    case: Lifecycle, due: list[Assignment], *, reason: str, deadline: datetime | None, task: str
+) -> None:
+    """Record one reminder of ``deadline`` and tell each department ``due``."""
+    case.ledger.record(
+        EventKind.REMINDED,
+        actor=SYSTEM,
+        reason=reason,
+        detail={"departments": ",".join(a.department for a in due), "deadline": iso(deadline)},
+    )
+    for item in due:
+        case.ledger.notify(item.department, "reminder", f"{task} by {iso(deadline)}")
+
+
 def _remind_report_in(case: Lifecycle) -> None:
     state = case.state
     state.first_deadline_reminded = True
     late = [a for a in case.active() if a.reported_in_at is None]
-    case.ledger.record(
-        EventKind.REMINDED,
-        actor=SYSTEM,
-        reason="report-in due",
-        detail={
-            "departments": ",".join(a.department for a in late),
-            "deadline": iso(state.deadlines.report_in),
-        },
+    _remind(
+        case, late, reason="report-in due", deadline=state.deadlines.report_in, task="report in"
     )
-    for item in late:
-        case.ledger.notify(
-            item.department, "reminder", f"report in by {iso(state.deadlines.report_in)}"
-        )
 
 
 def _remind_meeting(case: Lifecycle) -> None:
     state = case.state
     state.first_deadline_reminded = True
-    case.ledger.record(
-        EventKind.REMINDED,
-        actor=SYSTEM,
+    _remind(
+        case,
+        case.active(),
         reason="joint meeting due",
-        detail={
-            "departments": ",".join(a.department for a in case.active()),
-            "deadline": iso(state.deadlines.joint_meeting),
-        },
+        deadline=state.deadlines.joint_meeting,
+        task="joint meeting",
     )
-    for item in case.active():
-        case.ledger.notify(
-            item.department,
-            "reminder",
-            f"joint meeting by {iso(state.deadlines.joint_meeting)}",
-        )
 
 
 def _remind_resolve(case: Lifecycle) -> None:
     state = case.state
     state.resolve_reminded = True
     pending = [a for a in case.handlers() if a.outcome is None]
-    case.ledger.record(
-        EventKind.REMINDED,
-        actor=SYSTEM,
-        reason="resolution due",
-        detail={
-            "departments": ",".join(a.department for a in pending),
-            "deadline": iso(state.deadlines.resolve),
-        },
+    _remind(
+        case, pending, reason="resolution due", deadline=state.deadlines.resolve, task="resolve"
     )
-    for item in pending:
-        case.ledger.notify(
-            item.department, "reminder", f"resolve by {iso(state.deadlines.resolve)}"
-        )
 
 
 # --- deadlines missed --------------------------------------------------------
