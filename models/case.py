@@ -37,17 +37,21 @@ class EventKind(StrEnum):
     REPORTED_IN = "reported_in"  # 报到
     REPORT_IN_MISSED = "report_in_missed"
     SIGNED_OFF = "signed_off"
-    RETURNED = "returned"  # 退单
+    RETURN_REQUESTED = "return_requested"  # 退单申请: awaits the station's review
+    RETURN_REFUSED = "return_refused"  # the station keeps the unit on the case
+    RETURNED = "returned"  # 退单: the unit left the case
+    REDISPATCHED = "redispatched"  # 改派: the station added or replaced a unit
     LEAD_CHANGED = "lead_changed"
     RESOLVE_MISSED = "resolve_missed"
     ESCALATED = "escalated"
     EXTENSION_REQUESTED = "extension_requested"  # 延期
     EXTENSION_APPROVED = "extension_approved"
     EXTENSION_REFUSED = "extension_refused"
+    JOINT_MEETING_REQUESTED = "joint_meeting_requested"  # the branch asks the station
     JOINT_MEETING_HELD = "joint_meeting_held"  # 联席会议
     JOINT_MEETING_OVERDUE = "joint_meeting_overdue"
     JOINT_MEETING_RECONVENED = "joint_meeting_reconvened"
-    SUPERVISED = "supervised"  # 督办: overdue at the highest whistle
+    SUPERVISED = "supervised"  # 督办: a deadline missed, or the station's note
     RESOLVED = "resolved"
     CONFIRMED = "confirmed"
     REOPENED = "reopened"  # 重办
@@ -57,6 +61,17 @@ class EventKind(StrEnum):
 
 BRANCH = "branch"
 SYSTEM = "system"
+STATION = "station"
+"""The recipient of the notifications meant for the case's street station."""
+
+
+@dataclass(kw_only=True)
+class UnitRef:
+    """A unit to dispatch (from the organisation): its code and department kind."""
+
+    code: str
+    kind: str
+    """A department code of the policy: what the unit is (police, fire_rescue...)."""
 
 
 # --- input -----------------------------------------------------------------
@@ -76,6 +91,9 @@ class RaiseWhistle:
     raised_by: str = BRANCH
     departments: list[str] = field(default_factory=list)
     """Named departments; empty means routed from the category by the policy."""
+    units: list[UnitRef] = field(default_factory=list)
+    """The units routing chose in the organisation; when given they are
+    dispatched instead of ``departments`` (which then only says the kinds)."""
     policy: Policy
     evidence: list[Evidence] = field(default_factory=list)
     """Photos or documents of the problem, by reference."""
@@ -135,6 +153,41 @@ class HoldJointMeeting(Action):
 
 
 @dataclass(kw_only=True)
+class RequestJointMeeting(Action):
+    """The branch asks the station to convene a joint meeting."""
+
+    reason: str
+
+
+@dataclass(kw_only=True)
+class ReviewReturn(Action):
+    """退单审核: the station approves a unit's return (it leaves) or refuses it."""
+
+    department: str
+    approve: bool
+    reason: str = ""
+    dispatch: list[UnitRef] = field(default_factory=list)
+    """On approval: the unit routing names instead, dispatched at once."""
+
+
+@dataclass(kw_only=True)
+class Redispatch(Action):
+    """改派: the station adds units to the case, or replaces one."""
+
+    add: list[UnitRef]
+    replace: str | None = None
+    """The unit that leaves, replaced by ``add``; None adds to those on the case."""
+    reason: str
+
+
+@dataclass(kw_only=True)
+class Supervise(Action):
+    """督办: the station presses the units on the case, with a note."""
+
+    note: str
+
+
+@dataclass(kw_only=True)
 class Escalate(Action):
     reason: str
 
@@ -179,7 +232,10 @@ class Assignment:
     """One department on the case, at the current whistle."""
 
     department: str
+    """The unit's code (or, without an organisation, the department's)."""
     dispatched_at: datetime
+    kind: str = ""
+    """The unit's department kind; empty when ``department`` is the kind itself."""
     reported_in_at: datetime | None = None
     outcome: str | None = None
     outcome_at: datetime | None = None
@@ -189,10 +245,20 @@ class Assignment:
     missed_deadlines: int = 0
     pending_extension_seconds: int = 0
     pending_extension_reason: str = ""
+    return_requested_at: datetime | None = None
+    """A return awaiting the station's review; the unit stays and its clock runs."""
+    return_reason: str = ""
+    return_reminded: bool = False
+    removed: bool = False
+    """Replaced by the station (改派): off the case at every whistle."""
 
     @property
     def active(self) -> bool:
-        return self.outcome != Outcome.NOT_OURS.value
+        return self.outcome != Outcome.NOT_OURS.value and not self.removed
+
+    @property
+    def department_kind(self) -> str:
+        return self.kind or self.department
 
 
 @dataclass(kw_only=True)
