@@ -178,6 +178,9 @@ class PrincipalBody(Body):
     kind: Annotated[PrincipalKind, Strict(False)]
     compounds: list[Short] = Field(default_factory=list, max_length=COMPOUNDS_PER_PRINCIPAL_MAX)
     department: Code | None = None
+    """A department principal's unit (or, without an organisation, department) code."""
+    street: Code | None = None
+    """A station principal's street code in the organisation in force."""
 
 
 def _lifetime(value: str) -> str:

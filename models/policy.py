@@ -61,9 +61,15 @@ class CaseRules:
     confirmation_seconds: int
     """The branch confirms the result within this, else it closes unconfirmed."""
     # Defaults: the behaviour of cases raised before these rules (see LevelRules).
+    return_window_working_days: int = 0
+    """When above zero, the return window in working days."""
+    confirmation_working_days: int = 0
+    """When above zero, the confirmation window in working days."""
     return_review_seconds: int = 0
     """The station reviews a return (退单审核) within this, else it is reminded;
     0: a return takes effect at once (cases raised before the station)."""
+    return_review_working_days: int = 0
+    """When above zero, the review time in working days."""
     redo_below: int = 0
     """A confirmation scoring below this sends the case back for a redo (重办);
     0: every score closes the case."""
@@ -121,9 +127,14 @@ class Policy:
 
     @property
     def uses_working_days(self) -> bool:
+        rules = self.rules
         return any(
-            rules.report_in_working_days or rules.resolve_working_days
-            for rules in self.levels.values()
+            level.report_in_working_days or level.resolve_working_days
+            for level in self.levels.values()
+        ) or bool(
+            rules.return_window_working_days
+            or rules.confirmation_working_days
+            or rules.return_review_working_days
         )
 
     def level(self, level: WhistleLevel) -> LevelRules:
