@@ -4,12 +4,13 @@ a department reports in and signs off. The joint meeting and extensions are in
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated
 
 import typer
 
 from casework.cases import new_action_id, raise_whistle
+from casework.routing import compound_code, route_units
 from casework.views import raised_document
 from cli import output, support
 from cli.options import (
@@ -36,12 +37,29 @@ from models.case import (
 from models.levels import WhistleLevel
 from models.limits import SATISFACTION_MAX, SATISFACTION_MIN
 from models.rules import check_raise
+from settings import Settings
+from store.engine import make_engine
+from store.org import org_in_force
 
 OUTCOMES = " | ".join(o.value for o in Outcome)
 LEVELS = "|".join(level.label for level in WhistleLevel)
 SATISFACTION = f"{SATISFACTION_MIN} (worst) to {SATISFACTION_MAX} (best)."
 
 # --- branch ------------------------------------------------------------------
+
+
+def _routed(request: RaiseWhistle, settings: Settings) -> RaiseWhistle:
+    """The request with the compound's code and the units routing chose, when an
+    organisation is in force (read now); unchanged without one."""
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        org = org_in_force(engine)
+    finally:
+        engine.dispose()
+    units = route_units(
+        org, request.policy, request.compound, request.category, request.departments
+    )
+    return replace(request, compound=compound_code(org, request.compound), units=units)
 
 
 def raise_(
@@ -104,6 +122,7 @@ def raise_(
             evidence=references,
         )
         support.checked(lambda: check_raise(request))  # bad input needs no server to be told
+        request = support.checked(lambda: _routed(request, settings))
         new_id = support.run(
             lambda client: raise_whistle(
                 client, request, task_queue=settings.task_queue, case_id=case_id

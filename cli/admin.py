@@ -15,9 +15,10 @@ from sqlalchemy.engine import Engine
 from cli import output, support
 from cli.options import JsonFlag
 from models.errors import RuleViolation
-from models.principals import PrincipalKind, principal_document, token_lifetime
+from models.principals import PrincipalKind, binding_of, principal_document, token_lifetime
 from settings import get_settings
 from store.engine import make_engine
+from store.org import org_in_force
 from store.principals import add_principal, issue_token, list_principals, revoke_token
 
 admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
@@ -35,11 +36,19 @@ def add_principal_command(
         list[str] | None, typer.Option("--compound", help="Branches: a compound they speak for.")
     ] = None,
     department: Annotated[
-        str | None, typer.Option("--department", help="Departments: the department code.")
+        str | None,
+        typer.Option(
+            "--department",
+            help="Departments: a unit code of the organisation in force, or a department code.",
+        ),
+    ] = None,
+    street: Annotated[
+        str | None,
+        typer.Option("--street", help="Stations: the street code in the organisation in force."),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add a principal: a branch, a department, an auditor or an admin."""
+    """Add a principal: a branch, a department, a station, an auditor or an admin."""
     policy = support.policy_now(get_settings())
     engine = _engine()
     try:
@@ -49,8 +58,10 @@ def add_principal_command(
             kind=kind.value,
             compounds=list(compound or []),
             department=department,
+            street=street,
             known_departments=set(policy.departments),
         )
+        binding = binding_of(added, org_in_force(engine))
     except RuleViolation as err:
         output.fail(str(err), output.EXIT_BAD_INPUT)
     finally:
@@ -58,7 +69,8 @@ def add_principal_command(
     if as_json:
         output.emit_json(principal_document(added))
     else:
-        output.console.print(f"added {added.actor}", highlight=False)
+        bound = f": {binding}" if binding else ""
+        output.console.print(f"added {added.actor}{bound}", highlight=False)
 
 
 @admin.command("issue-token")
@@ -118,5 +130,5 @@ def principals_command(as_json: JsonFlag = False) -> None:
         output.emit_json({"principals": [principal_document(p) for p in found]})
         return
     for p in found:
-        scope = ", ".join(sorted(p.compounds)) or p.department or ""
+        scope = ", ".join(sorted(p.compounds)) or p.department or p.street or ""
         output.console.print(f"{p.kind.value:<11} {p.name:<30} {scope}", highlight=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 from models.durations import parse_duration
 from models.limits import TOKEN_LIFETIME_MAX_DAYS
+from models.org import Organisation
 from models.text_rules import RuleViolation
 
 TOKEN_LIFETIME_MAX_SECONDS = TOKEN_LIFETIME_MAX_DAYS * 86400
@@ -29,6 +30,7 @@ class PrincipalKind(StrEnum):
     DEPARTMENT = "department"  # reports in, signs off, asks for time, on its own cases
     AUDITOR = "auditor"  # reads everything, changes nothing
     ADMIN = "admin"  # manages principals and the policy
+    STATION = "station"  # a street's duty office: convenes, reviews returns, supervises
 
     @property
     def reads_every_case(self) -> bool:
@@ -42,6 +44,9 @@ class Principal:
     kind: PrincipalKind
     compounds: frozenset[str] = field(default_factory=frozenset)
     department: str | None = None
+    """A department principal's unit code (or, without an organisation, department code)."""
+    street: str | None = None
+    """A station's street code in the organisation in force."""
 
     @property
     def actor(self) -> str:
@@ -55,4 +60,24 @@ def principal_document(principal: Principal) -> dict[str, Any]:
         "kind": principal.kind.value,
         "compounds": sorted(principal.compounds),
         "department": principal.department,
+        "street": principal.street,
     }
+
+
+def binding_of(principal: Principal, org: Organisation | None) -> str:
+    """What a principal is bound to, in words: its compounds, its unit or department
+    code (saying which), or its street."""
+    if principal.kind == PrincipalKind.BRANCH:
+        return "compounds " + ", ".join(sorted(principal.compounds))
+    if principal.kind == PrincipalKind.STATION:
+        street = org.streets.get(principal.street or "") if org else None
+        return f"street {principal.street}" + (f" ({street.name})" if street else "")
+    if principal.kind == PrincipalKind.DEPARTMENT:
+        unit = org.units.get(principal.department or "") if org else None
+        if unit is not None:
+            return f"unit {unit.code} ({unit.name}, a {unit.kind} unit of the organisation)"
+        return (
+            f"department code {principal.department} of the policy "
+            "(sees the cases dispatched by department code, not those routed to units)"
+        )
+    return ""

@@ -132,7 +132,7 @@ class OrganisationActivationRecord(SQLModel, table=True):
 
 
 class PrincipalRecord(SQLModel, table=True):
-    """Who may use the API: a branch, a department, an auditor or an admin."""
+    """Who may use the API: a branch, a department, a station, an auditor or an admin."""
 
     __tablename__ = "principals"
 
@@ -141,6 +141,9 @@ class PrincipalRecord(SQLModel, table=True):
     compounds: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Branches: the compounds they speak for, one per line."""
     department: str | None = Field(default=None, max_length=CODE_MAX)
+    """Departments: a unit code of the organisation, or a department code."""
+    street: str | None = Field(default=None, max_length=CODE_MAX)
+    """Stations: the street code (in the organisation in force when added)."""
     created_at: datetime = Field(sa_column=_when(False))
     disabled_at: datetime | None = Field(default=None, sa_column=_when())
 

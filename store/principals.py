@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.limits import COMPOUNDS_PER_PRINCIPAL_MAX, TOKEN_MAX, check_principal_name
+from models.org import Organisation
 from models.principals import Principal, PrincipalKind
 from models.tables import ApiTokenRecord, PrincipalRecord
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from store.org import org_in_force
 from store.reads import utc
 
 TOKEN_PREFIX = "wst_"
@@ -29,6 +31,7 @@ def _principal(record: PrincipalRecord) -> Principal:
         kind=PrincipalKind(record.kind),
         compounds=frozenset(c for c in record.compounds.split("\n") if c),
         department=record.department,
+        street=record.street,
     )
 
 
@@ -39,8 +42,11 @@ def add_principal(
     kind: str,
     compounds: list[str] | None = None,
     department: str | None = None,
+    street: str | None = None,
     known_departments: set[str] | None = None,
 ) -> Principal:
+    """Add a principal; a station's street and a department's unit are checked
+    against the organisation in force, read now."""
     check_principal_name(name, field="name")
     try:
         parsed = PrincipalKind(kind)
@@ -61,15 +67,21 @@ def add_principal(
     if parsed == PrincipalKind.DEPARTMENT:
         if not department:
             raise RuleViolation("department: a department principal names its department")
-        if known_departments is not None and department not in known_departments:
-            raise RuleViolation(f"department: unknown department {department!r}")
+        _check_department(org_in_force(engine), department, known_departments)
     elif department:
         raise RuleViolation("department: only a department principal names a department")
+    if parsed == PrincipalKind.STATION:
+        if not street:
+            raise RuleViolation("street: a station names its street (--street)")
+        _check_street(org_in_force(engine), street)
+    elif street:
+        raise RuleViolation("street: only a station is bound to a street")
     record = PrincipalRecord(
         name=name,
         kind=parsed.value,
         compounds="\n".join(dict.fromkeys(cleaned)),
         department=department,
+        street=street,
         created_at=datetime.now(UTC),
     )
     with Session(engine) as session:
@@ -82,6 +94,39 @@ def add_principal(
             raise RuleViolation(f"name: a principal {name!r} already exists") from None
         session.refresh(record)
         return _principal(record)
+
+
+def _check_department(
+    org: Organisation | None, department: str, known_departments: set[str] | None
+) -> None:
+    """A unit code of the organisation in force, or a department code of the policy."""
+    if org is not None and department in org.units:
+        return
+    if known_departments is None or department in known_departments:
+        return
+    known = ", ".join(sorted(known_departments))
+    if org is None:
+        raise RuleViolation(
+            f"department: {department!r} is not a department code of the policy ({known}), "
+            "and no organisation is in force to name a unit"
+        )
+    raise RuleViolation(
+        f"department: {department!r} is neither a unit of the organisation {org.version} "
+        f"nor a department code of the policy ({known})"
+    )
+
+
+def _check_street(org: Organisation | None, street: str) -> None:
+    if org is None:
+        raise RuleViolation(
+            "street: no organisation is in force, so no street can be named; "
+            "put one in force first: whistle org --apply FILE"
+        )
+    if street not in org.streets:
+        known = ", ".join(sorted(org.streets))
+        raise RuleViolation(
+            f"street: {street!r} is not a street of the organisation {org.version}; one of: {known}"
+        )
 
 
 def list_principals(engine: Engine) -> list[Principal]:

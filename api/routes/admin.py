@@ -48,6 +48,8 @@ def get_principals(principal: PrincipalDep, engine: EngineDep) -> PrincipalList:
 def post_principal(
     body: schemas.PrincipalBody, principal: PrincipalDep, engine: EngineDep, policy: PolicyDep
 ) -> PrincipalDocument:
+    """Add a principal. A station names its street, a department principal a unit
+    code of the organisation in force or a department code of the policy."""
     require_kind(principal, PrincipalKind.ADMIN, "add principals")
     added = add_principal(
         engine,
@@ -55,6 +57,7 @@ def post_principal(
         kind=body.kind.value,
         compounds=list(body.compounds),
         department=body.department,
+        street=body.street,
         known_departments=set(policy.departments),
     )
     return PrincipalDocument.model_validate(principal_document(added))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -22,13 +23,17 @@ from api.deps import (
 )
 from api.responses import CaseDocument, CaseList, EventList, Raised
 from casework.cases import raise_whistle, read_case, translate
+from casework.routing import compound_code, route_units
 from casework.views import case_document, raised_document
 from models.case import CaseState, CaseStatus, RaiseWhistle
 from models.errors import ActionRejected, CaseAlreadyExists, CaseNotFound
 from models.levels import WhistleLevel
 from models.limits import DEPARTMENT_CODE, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
+from models.org import find_compound
 from models.principals import Principal, PrincipalKind
+from models.rules import check_raise
 from models.text_rules import SHORT_MAX
+from store.org import org_in_force
 from store.reads import (
     CaseFilter,
     case_events,
@@ -41,12 +46,24 @@ from store.reads import search_cases as search
 router = APIRouter(prefix="/cases")
 
 
-async def visible_case(client: Client, principal: Principal, case_id: str) -> CaseState:
-    """The live case, if the principal may see it; else CaseNotFound (404)."""
+async def visible_case(
+    client: Client, principal: Principal, case_id: str, engine: Engine | None = None
+) -> CaseState:
+    """The live case, if the principal may see it; else CaseNotFound (404).
+
+    A station's reach is its street in the organisation in force: give ``engine``
+    to read it (only a station needs it; without it a station sees nothing).
+    """
     state = await read_case(client, case_id)
-    if not can_see(principal, state.compound, [a.department for a in state.departments]):
+    org = org_in_force(engine) if engine is not None and _needs_org(principal) else None
+    departments = [a.department for a in state.departments]
+    if not can_see(principal, state.compound, departments, org=org):
         raise CaseNotFound(f"case: no case {case_id!r}")
     return state
+
+
+def _needs_org(principal: Principal) -> bool:
+    return principal.kind == PrincipalKind.STATION
 
 
 async def _raised_with(client: Client, case_id: str) -> RaiseWhistle:
@@ -69,12 +86,15 @@ async def raise_case(
     body: schemas.RaiseBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     settings: SettingsDep,
     policy: PolicyDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Raised:
     """Blow a whistle in one of the branch's compounds.
 
+    With an organisation in force, the compound is recorded by its code and the
+    case goes to the units whose jurisdiction covers it (``casework.routing``).
     With an Idempotency-Key, the same request again answers 200 and
     ``duplicate: true``; the key with a different request is refused (409).
     """
@@ -93,6 +113,13 @@ async def raise_case(
         policy=policy,
         evidence=schemas.to_evidence(body.evidence),
     )
+    check_raise(raised)  # its messages first: a bad category or department is no routing's
+    org = org_in_force(engine)
+    raised = dataclasses.replace(
+        raised,
+        compound=compound_code(org, raised.compound),
+        units=route_units(org, policy, raised.compound, raised.category, raised.departments),
+    )
     try:
         case_id = await raise_whistle(
             client,
@@ -104,8 +131,8 @@ async def raise_case(
         if not idempotency_key:
             raise
         first = await _raised_with(client, err.case_id)
-        # The policy in force may have changed since: the request is the same.
-        if dataclasses.replace(first, policy=raised.policy) != raised:
+        # The policy or organisation in force may have changed since: the request is the same.
+        if dataclasses.replace(first, policy=raised.policy, units=raised.units) != raised:
             raise ActionRejected(
                 f"Idempotency-Key: {idempotency_key!r} already raised case {err.case_id} "
                 "with a different request"
@@ -130,18 +157,23 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
-    """Cases the caller may see, newest first, from the SQL projection."""
+    """Cases the caller may see, newest first, from the SQL projection.
+
+    With an organisation in force, ``compound`` matches its code in any letter case.
+    """
+    org = org_in_force(engine)
+    named = find_compound(org, compound) if org is not None and compound else None
     where = CaseFilter(
         status=status_.value if status_ else None,
         level=level,
-        compound=compound,
+        compound=named.code if named else compound,
         department=department,
         overdue=overdue,
         text=text,
         limit=limit,
         offset=offset,
     )
-    rows = search(engine, where, scope_of(principal), datetime.now(UTC))
+    rows = search(engine, where, scope_of(principal, org=org), datetime.now(UTC))
     return CaseList.model_validate({"cases": [case_row_document(r) for r in rows]})
 
 
@@ -151,10 +183,12 @@ async def show_case(
 ) -> CaseDocument:
     """One case with its timeline (from the SQL projection once Temporal forgot it)."""
     try:
-        state = await visible_case(client, principal, case_id)
+        state = await visible_case(client, principal, case_id, engine)
     except CaseNotFound:
         row = get_case(engine, case_id)
-        if row is None or not can_see(principal, row.compound, row.departments.split(",")):
+        org = org_in_force(engine) if _needs_org(principal) else None
+        departments = row.departments.split(",") if row else []
+        if row is None or not can_see(principal, row.compound, departments, org=org):
             raise
         return CaseDocument.model_validate(
             projected_case_document(row, case_events(engine, case_id))
