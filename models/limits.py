@@ -63,6 +63,14 @@ MAX_EXTENSION_SECONDS = 366 * 86400
 RETURNS_TO_JOINT_MAX = 20
 """The most a policy's ``rules.returns_to_joint`` may be."""
 
+REDO_CAP_MAX = 10
+"""The most a policy's ``rules.redo_cap`` (redos, 重办, before the station steps in) may be."""
+
+MIN_DISPATCHES_MAX = 1000
+"""The most a policy's ``assessment.min_dispatches`` (the sample to rank a unit) may be."""
+LIST_SIZE_MAX = 20
+"""The most units a red or black list (红黑榜, ``assessment.list_size``) may name."""
+
 PLAN_TASKS_MAX = 4000
 """Characters of all the tasks of one joint plan together."""
 

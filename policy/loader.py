@@ -8,22 +8,35 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
-from dataclasses import asdict, replace
+from dataclasses import MISSING, asdict, fields, is_dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from models.durations import parse_duration
 from models.errors import PolicyError
 from models.levels import LEVEL_NAMES, WhistleLevel
-from models.limits import MAX_DEPARTMENTS, POLICY_MAX_BYTES, RETURNS_TO_JOINT_MAX, check_code
-from models.policy import CaseRules, LevelRules, Policy
+from models.limits import MAX_DEPARTMENTS, POLICY_MAX_BYTES, check_code
+from models.policy import AssessmentRules, CaseRules, LevelRules, Policy, WorkingTime
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
+from models.workdays import WorkCalendar
+from policy import rules_loader
 from policy.files import content_version, parse_toml, read_text_file
 
-_LEVEL_KEYS = {"report_in", "resolve", "remind_at", "extension_cap"}
-_RULE_KEYS = {"return_window", "returns_to_joint", "confirmation"}
-_TOP_KEYS = {"levels", "rules", "departments", "routing", "return_reasons"}
+_TOP_KEYS = {
+    "levels",
+    "rules",
+    "departments",
+    "routing",
+    "return_reasons",
+    "calendar",
+    "assessment",
+}
+# Sections whose keys are fixed (the others are tables of codes).
+_SECTION_KEYS = {
+    "rules": rules_loader.RULE_KEYS,
+    "calendar": rules_loader.CALENDAR_KEYS,
+    "assessment": rules_loader.ASSESSMENT_KEYS,
+}
 
 
 def default_policy_text() -> str:
@@ -60,14 +73,15 @@ def _check_shape(data: dict[str, Any]) -> None:
             raise PolicyError(f"levels.{level}: unknown level; known: {', '.join(LEVEL_NAMES)}")
         if not isinstance(values, dict):
             raise PolicyError(f"levels.{level}: must be a table")
-        for key in values:
-            if key not in _LEVEL_KEYS:
-                raise PolicyError(
-                    f"levels.{level}.{key}: unknown key; known: {', '.join(sorted(_LEVEL_KEYS))}"
-                )
-    for key in data.get("rules", {}):
-        if key not in _RULE_KEYS:
-            raise PolicyError(f"rules.{key}: unknown key; known: {', '.join(sorted(_RULE_KEYS))}")
+        _known_keys(values, f"levels.{level}", rules_loader.LEVEL_KEYS)
+    for section, known in _SECTION_KEYS.items():
+        _known_keys(data.get(section, {}), section, known)
+
+
+def _known_keys(values: dict[str, Any], where: str, known: set[str]) -> None:
+    for key in values:
+        if key not in known:
+            raise PolicyError(f"{where}.{key}: unknown key; known: {', '.join(sorted(known))}")
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -78,15 +92,6 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _duration(value: Any, key: str) -> int:
-    if not isinstance(value, str):
-        raise PolicyError(f'{key}: must be a duration string such as "30m"; got {value!r}')
-    try:
-        return parse_duration(value, field=key)
-    except ValueError as err:
-        raise PolicyError(str(err)) from None
 
 
 def _text_table(data: dict[str, Any], section: str) -> dict[str, str]:
@@ -107,29 +112,10 @@ def _text_table(data: dict[str, Any], section: str) -> dict[str, str]:
 
 def build_policy(data: dict[str, Any]) -> Policy:
     """Check a merged policy document and freeze it, versioned by content."""
-    levels: dict[str, LevelRules] = {}
-    for level in WhistleLevel:
-        values = data["levels"][level.label]
-        key = f"levels.{level.label}"
-        remind_at = values["remind_at"]
-        if (
-            isinstance(remind_at, bool)
-            or not isinstance(remind_at, int | float)
-            or not (0 < remind_at < 1)
-        ):
-            raise PolicyError(
-                f"{key}.remind_at: must be a fraction between 0 and 1; got {remind_at!r}"
-            )
-        rules = LevelRules(
-            report_in_seconds=_duration(values.get("report_in"), f"{key}.report_in"),
-            resolve_seconds=_duration(values.get("resolve"), f"{key}.resolve"),
-            remind_at=float(remind_at),
-            extension_cap_seconds=_duration(values["extension_cap"], f"{key}.extension_cap"),
-        )
-        if level != WhistleLevel.JOINT and rules.report_in_seconds > rules.resolve_seconds:
-            raise PolicyError(f"{key}.report_in: must not be longer than {key}.resolve")
-        levels[level.label] = rules
-
+    levels = {
+        level.label: rules_loader.level_rules(level, data["levels"][level.label])
+        for level in WhistleLevel
+    }
     departments = _text_table(data, "departments")
     return_reasons = _text_table(data, "return_reasons")
 
@@ -151,29 +137,21 @@ def build_policy(data: dict[str, Any]) -> Policy:
                 raise PolicyError(f"{key}: unknown department {name!r}; add it under [departments]")
         routing[category] = list(names)
 
-    raw_rules = data["rules"]  # complete: the default file is merged under it
-    returns_to_joint = raw_rules["returns_to_joint"]
-    if (
-        isinstance(returns_to_joint, bool)
-        or not isinstance(returns_to_joint, int)
-        or not (1 <= returns_to_joint <= RETURNS_TO_JOINT_MAX)
-    ):
-        raise PolicyError(
-            "rules.returns_to_joint: must be a whole number from 1 to"
-            f" {RETURNS_TO_JOINT_MAX}; got {returns_to_joint!r}"
-        )
-    case_rules = CaseRules(
-        return_window_seconds=_duration(raw_rules["return_window"], "rules.return_window"),
-        returns_to_joint=returns_to_joint,
-        confirmation_seconds=_duration(raw_rules["confirmation"], "rules.confirmation"),
-    )
+    # Every section is complete: the default file is merged under it.
+    calendar = data["calendar"]
+    holidays, workdays = rules_loader.calendar_days(calendar["holidays"], calendar["workdays"])
     unversioned = Policy(
         version="",
         levels=levels,
         departments=departments,
         routing=routing,
         return_reasons=return_reasons,
-        rules=case_rules,
+        rules=rules_loader.case_rules(data["rules"]),
+        closes_at=rules_loader.closes_at(calendar["closes_at"]),
+        extra_holidays=holidays,
+        extra_workdays=workdays,
+        assessment=rules_loader.assessment_rules(data["assessment"]),
+        working_time=None,
     )
     size = len(json.dumps(asdict(unversioned)))
     if size > POLICY_MAX_BYTES:
@@ -185,34 +163,70 @@ def build_policy(data: dict[str, Any]) -> Policy:
 
 
 def policy_version(policy: Policy) -> str:
-    """A content hash: the same rules always carry the same version."""
-    content = asdict(policy)
+    """A content hash: the same rules always carry the same version.
+
+    The working time pinned in a case is not part of it (two cases under one
+    policy pin different days). A field that holds its dataclass default is
+    left out: those defaults are the behaviour before the field existed, so a
+    policy stored before keeps the version it was stored with.
+    """
+    content = _without_defaults(policy)
     content.pop("version")
+    content.pop("working_time", None)
     return content_version("p", content, ascii_only=True)
 
 
+def _without_defaults(value: Any) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for field in fields(value):
+        item = getattr(value, field.name)
+        if field.default is not MISSING and item == field.default:
+            continue
+        if isinstance(item, dict):
+            item = {k: _without_defaults(v) if is_dataclass(v) else v for k, v in item.items()}
+        elif is_dataclass(item) and not isinstance(item, type):
+            item = _without_defaults(item)
+        content[field.name] = copy.deepcopy(item)
+    return content
+
+
 def policy_document(policy: Policy) -> dict[str, Any]:
-    """The policy as the JSON that ``whistle policy --json`` prints."""
+    """The policy as the JSON that ``whistle policy --json`` prints (and the store keeps)."""
     return {
         "version": policy.version,
-        "levels": {
-            name: {
-                "report_in_seconds": rules.report_in_seconds,
-                "resolve_seconds": rules.resolve_seconds,
-                "remind_at": rules.remind_at,
-                "extension_cap_seconds": rules.extension_cap_seconds,
-            }
-            for name, rules in policy.levels.items()
-        },
+        "levels": {name: asdict(rules) for name, rules in policy.levels.items()},
         "rules": asdict(policy.rules),
         "departments": dict(policy.departments),
         "routing": {k: list(v) for k, v in policy.routing.items()},
         "return_reasons": dict(policy.return_reasons),
+        "closes_at": policy.closes_at,
+        "extra_holidays": list(policy.extra_holidays),
+        "extra_workdays": list(policy.extra_workdays),
+        "assessment": asdict(policy.assessment) if policy.assessment else None,
+        "working_time": asdict(policy.working_time) if policy.working_time else None,
     }
 
 
 def policy_from_document(document: dict[str, Any]) -> Policy:
-    """Rebuild a stored policy document; the version is checked against content."""
+    """Rebuild a stored policy document; the version is checked against content.
+
+    A document stored before a field existed lacks it: the field then takes
+    its dataclass default, the behaviour of that time.
+    """
+    later: dict[str, Any] = {}
+    if "closes_at" in document:
+        later["closes_at"] = document["closes_at"]
+    for name in ("extra_holidays", "extra_workdays"):
+        if name in document:
+            later[name] = tuple(document[name])
+    if document.get("assessment"):
+        later["assessment"] = AssessmentRules(**document["assessment"])
+    if pinned := document.get("working_time"):
+        later["working_time"] = WorkingTime(
+            timezone=pinned["timezone"],
+            closes_at=pinned["closes_at"],
+            calendar=WorkCalendar(**pinned["calendar"]),
+        )
     policy = Policy(
         version=document["version"],
         levels={
@@ -222,6 +236,7 @@ def policy_from_document(document: dict[str, Any]) -> Policy:
         routing={k: list(v) for k, v in document["routing"].items()},
         return_reasons=dict(document["return_reasons"]),
         rules=CaseRules(**document["rules"]),
+        **later,
     )
     if policy_version(policy) != policy.version:
         raise PolicyError(f"stored policy {policy.version}: content does not match its version")

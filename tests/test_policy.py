@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.durations import format_duration, parse_duration
+from models.durations import Span, format_duration, format_span, parse_duration
 from models.errors import PolicyError
+from models.policy import AssessmentRules, CaseRules
 from policy.loader import load_policy, policy_document, policy_from_document
 
 
@@ -20,20 +21,36 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_default_encodes_the_domain_table() -> None:
     policy = load_policy()
-    hours = {
-        name: (r.report_in_seconds / 3600, r.resolve_seconds / 3600)
+    spans = {
+        name: (
+            format_span(Span(r.report_in_seconds, r.report_in_working_days)),
+            format_span(Span(r.resolve_seconds, r.resolve_working_days)),
+            r.on_miss,
+            format_duration(r.supervise_every_seconds),
+        )
         for name, r in policy.levels.items()
     }
-    assert hours == {
-        "publicity": (24, 15 * 24),
-        "emergency": (0.5, 24),
-        "enforcement": (2, 5 * 24),
-        "joint": (3 * 24, 15 * 24),
+    assert spans == {
+        "publicity": ("1d", "15wd", "escalate", "1d"),
+        "emergency": ("30m", "1d", "escalate", "30m"),
+        "enforcement": ("2h", "5wd", "escalate", "2h"),
+        "joint": ("3wd", "15wd", "supervise", "1d"),
     }
-    assert policy.rules.return_window_seconds == 2 * 86400
-    assert policy.rules.returns_to_joint == 2
-    assert policy.rules.confirmation_seconds == 3 * 86400
+    assert policy.rules == CaseRules(
+        return_window_seconds=0,
+        returns_to_joint=2,
+        confirmation_seconds=0,
+        return_window_working_days=2,
+        confirmation_working_days=3,
+        return_review_seconds=0,
+        return_review_working_days=1,
+        redo_below=3,
+        redo_cap=2,
+    )
     assert policy.levels["enforcement"].extension_cap_seconds == 10 * 86400
+    assert (policy.closes_at, policy.extra_holidays, policy.extra_workdays) == ("24:00", (), ())
+    assert policy.assessment == AssessmentRules(min_dispatches=5, list_size=3)
+    assert policy.working_time is None and policy.uses_working_days
     assert policy.routing["fire_lane"][0] == "fire_rescue"
     assert "not_our_duty" in policy.return_reasons
 
@@ -100,6 +117,7 @@ def test_version_is_the_content(tmp_path: Path) -> None:
         ),
         ("[rules]\nreturns_to_joint = 0\n", "rules.returns_to_joint: must be a whole number"),
         ('[rules]\nreturn_window = "0s"\n', "rules.return_window: must be longer than zero"),
+        ('[rules]\nreturn_window = "0wd"\n', "rules.return_window: must be longer than zero"),
         ('[rules]\nappeal = "1d"\n', "rules.appeal: unknown key"),
         ('[departments]\n"Bad Code" = "x"\n', "departments.Bad Code: a code is lower-case"),
         ('[departments]\nfire_rescue = ""\n', "departments.fire_rescue: must not be empty"),

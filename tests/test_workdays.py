@@ -151,11 +151,11 @@ def test_district_days_undo_national_ones() -> None:
 @pytest.mark.parametrize(
     ("holidays", "workdays", "message"),
     [
-        (["2026-10-03"], [], "extra holidays: 2026-10-03 is already a day off"),
-        ([], ["2026-10-08"], "extra workdays: 2026-10-08 is already a working day"),
+        (["2026-10-03"], [], "calendar.holidays: 2026-10-03 is already a day off"),
+        ([], ["2026-10-08"], "calendar.workdays: 2026-10-08 is already a working day"),
         (["2026-11-16"], ["2026-11-16"], "2026-11-16 is in both"),
         (["2027-01-04"], [], "outside the calendar's years"),
-        (["16/11/2026"], [], "extra holidays: must be an ISO date"),
+        (["16/11/2026"], [], "calendar.holidays: must be an ISO date"),
     ],
 )
 def test_district_days_refused(holidays: list[str], workdays: list[str], message: str) -> None:
