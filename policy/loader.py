@@ -157,7 +157,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
     if size > POLICY_MAX_BYTES:
         raise PolicyError(
             f"policy: is {-(-size // 1024)} KiB encoded, over {POLICY_MAX_BYTES // 1024} KiB: "
-            "a copy travels with every case; trim [departments], [routing] or [return_reasons]"
+            "a copy travels with every case; trim [departments], [routing], [return_reasons] or [calendar]"
         )
     return replace(unversioned, version=policy_version(unversioned))
 
