@@ -107,12 +107,12 @@ def _check_department(
     known = ", ".join(sorted(known_departments))
     if org is None:
         raise RuleViolation(
-            f"department: {department!r} is not a department code of the policy ({known}), "
-            "and no organisation is in force to name a unit"
+            f"department: unknown department {department!r}: not a department code of the "
+            f"policy ({known}), and no organisation is in force to name a unit"
         )
     raise RuleViolation(
-        f"department: {department!r} is neither a unit of the organisation {org.version} "
-        f"nor a department code of the policy ({known})"
+        f"department: unknown department {department!r}: neither a unit of the organisation "
+        f"{org.version} nor a department code of the policy ({known})"
     )
 
 

@@ -174,7 +174,7 @@ def test_cli_department_names_a_unit_or_a_department_code(
 ) -> None:
     code, out = add("--name", "pa", "--kind", "department", "--department", "police_a")
     assert code == 2
-    assert "department: 'police_a' is not a department code of the policy" in out
+    assert "department: unknown department 'police_a': not a department code" in out
     assert "no organisation is in force" in out
 
     path = tmp_path / "two.toml"
@@ -186,7 +186,7 @@ def test_cli_department_names_a_unit_or_a_department_code(
     assert code == 0 and "department code police of the policy" in out
     code, out = add("--name", "px", "--kind", "department", "--department", "police_x")
     assert code == 2
-    assert "'police_x' is neither a unit of the organisation" in out
+    assert "unknown department 'police_x': neither a unit of the organisation" in out
 
 
 # --- the migration ------------------------------------------------------------

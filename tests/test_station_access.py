@@ -207,7 +207,10 @@ async def test_the_api_adds_a_station_of_a_street_in_force(site: Site) -> None:
         ({"kind": "station", "street": "s9"}, "street: 's9' is not a street of the organisation"),
         ({"kind": "station"}, "street: a station names its street"),
         ({"kind": "auditor", "street": "s1"}, "street: only a station is bound to a street"),
-        ({"kind": "department", "department": "zz"}, "department: 'zz' is neither a unit"),
+        (
+            {"kind": "department", "department": "zz"},
+            "department: unknown department 'zz': neither a unit",
+        ),
     ]:
         refused = await site.call("admin", "POST", "/principals", {"name": "x", **body})
         assert refused.status_code == 422 and message in refused.text, refused.text
