@@ -210,3 +210,27 @@ def test_migration_0005_adds_and_drops_the_street(tmp_path: Path, policy: Policy
         rows = connection.execute(sa.text("SELECT name, street FROM principals")).all()
     assert [tuple(r) for r in rows] == [("st", None)]  # the street went with its column
     engine.dispose()
+
+
+def test_cli_raise_routes_with_the_organisation_in_force(
+    db: Path, tmp_path: Path, policy: Policy
+) -> None:
+    from casework.driver import whistle
+    from cli.actions import _routed
+
+    request = whistle(policy, category="parking", title="t", compound="Xiangyang")
+    assert _routed(request, get_settings()) == request  # no organisation: as before
+    path = tmp_path / "two.toml"
+    path.write_text(TWO_STREETS, encoding="utf-8")
+    assert runner.invoke(app, ["org", "--apply", str(path)]).exit_code == 0
+    routed = _routed(request, get_settings())
+    assert routed.compound == "xiangyang"
+    assert [(u.code, u.kind) for u in routed.units] == [
+        ("police_b", "police"),
+        ("urban_management_1", "urban_management"),
+    ]
+    with pytest.raises(RuleViolation, match=r"^compound: 'Elsewhere' is not a compound"):
+        _routed(dataclasses.replace(request, compound="Elsewhere"), get_settings())
+    where = ["--compound", "Elsewhere", "--level", "emergency", "--category", "parking"]
+    refused = runner.invoke(app, ["raise", *where, "--title", "t"])
+    assert refused.exit_code == 2 and "compound: 'Elsewhere' is not a compound" in refused.output
