@@ -165,12 +165,19 @@ class ActionDocument(Document):
 
 
 class StatsRow(Document):
-    """One group's rates (a share, or null without units), unit counts and times."""
+    """One group's rates (a share, or null without units), unit counts and times.
+
+    Who is charged with what: ``audit.stats``."""
 
     cases: int
+    kind: str | None
+    """By department: the unit's department kind (police...); otherwise null."""
+    dispatches: int
+    """The sample: unit-case pairs, each unit counted once per case."""
     response_rate: float | None
     response_units: int
     resolution_rate: float | None
+    """Cases the branch confirmed / ended cases (withdrawn ones charged to no one)."""
     resolution_units: int
     satisfaction_rate: float | None
     satisfaction_units: int
@@ -191,21 +198,56 @@ class Stats(Document):
     start: Time | None = Field(alias="from")
     end: Time | None = Field(alias="to")
     by: str
+    kind: str | None
+    """Only the units of this department kind (with ``by=department``)."""
     groups: dict[str, StatsRow]
 
 
 class RankedRow(StatsRow):
-    department: str
+    unit: str
     score: float
-    """The response, resolution and satisfaction rates, averaged."""
+    """See ``formula``."""
+
+
+class SampleUnit(Document):
+    unit: str
+    kind: str
+    dispatches: int
+
+
+class LeftOut(SampleUnit):
+    why: str
+    """Too few dispatches, or no rate to score yet."""
+
+
+class RankedLists(Document):
+    """One red list (红榜) and one black list (黑榜), and the units they rank."""
+
+    kind: str | None
+    """The department kind ranked; null: every unit ranked together."""
+    ranked: list[SampleUnit]
+    """Every unit ranked, best first."""
+    left_out: list[LeftOut]
+    red: list[RankedRow]
+    black: list[RankedRow]
+    """The lowest scores, lowest first; never a unit of the red list."""
 
 
 class RedBlack(Document):
-    """The quarter's top three (红榜) and bottom three (黑榜) departments."""
+    """A quarter's red and black lists: the period, the rules, the sample, the lists."""
 
     quarter: str
-    red: list[RankedRow]
-    black: list[RankedRow]
+    start: Time = Field(alias="from")
+    end: Time = Field(alias="to")
+    zone: str
+    """The district's time zone: the quarter is local."""
+    formula: str
+    min_dispatches: int
+    """A unit needs this many dispatches in the quarter to be ranked."""
+    list_size: int
+    """Units on each list; half the units ranked when there are fewer than twice this."""
+    lists: list[RankedLists]
+    """One pair, or one per department kind."""
 
 
 # --- policy and principals -------------------------------------------------------

@@ -8,14 +8,21 @@ import typer
 from rich import box
 from rich.table import Table
 
-from audit.stats import GROUPINGS, red_black, stats
+from audit.ranking import check_kind, quarter_lists
+from audit.stats import GROUPINGS, stats
 from cli import output
 from cli.options import JsonFlag
+from cli.support import policy_now
 from models.durations import format_duration
 from models.errors import RuleViolation
 from models.periods import Period, current_quarter, parse_period
 from settings import get_settings
 from store.engine import make_engine
+
+KindOption = Annotated[
+    str | None,
+    typer.Option("--kind", help="Only units of this department kind, e.g. police."),
+]
 
 stats_app = typer.Typer(
     invoke_without_command=True, help="Assessment: the three rates and more, from the ledger."
@@ -58,17 +65,25 @@ def stats_command(
     ] = None,
     quarter: Annotated[str | None, typer.Option("--quarter", help="e.g. 2026Q4")] = None,
     by: Annotated[str, typer.Option("--by", help=" | ".join(GROUPINGS))] = GROUPINGS[0],
+    kind: KindOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Response, resolution, satisfaction, return, redo and on-time rates; times; whistles."""
+    """Response, resolution, satisfaction, return, redo and on-time rates; times; whistles.
+
+    Withdrawn cases are charged to no one; a case is resolved when the branch confirmed it."""
     if ctx.invoked_subcommand is not None:
         return
     if by not in GROUPINGS:
         output.fail(f"by: must be one of {', '.join(GROUPINGS)}; got {by!r}", output.EXIT_BAD_INPUT)
     first, last = _period(start, end, quarter)
-    engine = make_engine(get_settings().sqlalchemy_url())
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url())
     try:
-        document = stats(engine, start=first, end=last, by=by)
+        if kind is not None:
+            check_kind(kind, policy_now(settings))
+        document = stats(engine, start=first, end=last, by=by, kind=kind)
+    except RuleViolation as err:
+        output.fail_for(err)
     finally:
         engine.dispose()
     if as_json:
@@ -91,7 +106,7 @@ RATE_HEADERS = (
 def _table(*headers: str, title: str, names: list[str]) -> Table:
     table = Table(*headers, title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.columns[0].no_wrap = True
-    table.columns[0].min_width = max(len(name) for name in names)
+    table.columns[0].min_width = max(len(name) for name in names)  # never empty
     for column in table.columns[1:]:
         column.justify = "right"
     return table
@@ -126,40 +141,70 @@ def print_stats(document: dict[str, Any], quarter: str | None) -> None:
 @stats_app.command("red-black")
 def red_black_command(
     quarter: Annotated[str | None, typer.Option("--quarter", help="Default: this quarter.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Rank only units of this kind, e.g. police.")
+    ] = None,
+    each_kind: Annotated[
+        bool, typer.Option("--each-kind", help="A red and a black list for every kind.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """The quarter's red list (top three) and black list (bottom three) of departments."""
-    chosen = quarter or current_quarter(output.display_zone())
-    first, last = _period(None, None, chosen)
-    engine = make_engine(get_settings().sqlalchemy_url())
+    """The quarter's red list (红榜) and black list (黑榜) of units, with the sample."""
+    zone = output.display_zone()
+    chosen = quarter or current_quarter(zone)
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url())
     try:
-        lists = red_black(stats(engine, start=first, end=last)["groups"])
+        document = quarter_lists(
+            engine, policy_now(settings), quarter=chosen, zone=zone, kind=kind, each_kind=each_kind
+        )
+    except RuleViolation as err:
+        output.fail_for(err)
     finally:
         engine.dispose()
     if as_json:
-        output.emit_json({"quarter": chosen, **lists})
+        output.emit_json(document)
         return
+    print_lists(document)
+
+
+def print_lists(document: dict[str, Any]) -> None:
+    """The period, the rules and the formula, then each pair of lists and its sample."""
+    output.console.print(_period_text(document, document["quarter"]), highlight=False)
     output.console.print(
-        _period_text(
-            {
-                "from": first.isoformat() if first else None,
-                "to": last.isoformat() if last else None,
-            },
-            chosen,
-        ),
+        f"ranked: units with at least {document['min_dispatches']} dispatches;"
+        f" {document['list_size']} on each list",
         highlight=False,
     )
-    for title, rows in (("red list 红榜", lists["red"]), ("black list 黑榜", lists["black"])):
-        table = Table("department", "score", "response", "resolution", "satisfaction", title=title)
-        for row in rows:
-            table.add_row(
-                row["department"],
-                f"{row['score']:.2%}",
-                _pct(row["response_rate"]),
-                _pct(row["resolution_rate"]),
-                _pct(row["satisfaction_rate"]),
+    output.console.print(document["formula"], highlight=False, markup=False)
+    for lists in document["lists"]:
+        among = f" ({lists['kind']})" if lists["kind"] else ""
+        for title, rows in (("red list 红榜", lists["red"]), ("black list 黑榜", lists["black"])):
+            names = [row["unit"] for row in rows] or ["unit"]
+            headers = ("unit", "kind", "sample", "score", "respond", "resolve", "satisfy")
+            table = _table(*headers, title=title + among, names=names)
+            for row in rows:
+                table.add_row(
+                    row["unit"],
+                    row["kind"],
+                    str(row["dispatches"]),
+                    f"{row['score']:.2%}",
+                    _pct(row["response_rate"]),
+                    _pct(row["resolution_rate"]),
+                    _pct(row["satisfaction_rate"]),
+                )
+            output.console.print(table)
+        output.console.print(
+            f"sample{among}: ranked {len(lists['ranked'])}, left out {len(lists['left_out'])}",
+            highlight=False,
+        )
+        for unit in lists["left_out"]:
+            output.console.print(
+                f"  left out: {unit['unit']} ({unit['kind']}), {unit['dispatches']} dispatches:"
+                f" {unit['why']}",
+                highlight=False,
+                markup=False,
             )
-        output.console.print(table)
 
 
 def _pct(value: float | None) -> str:

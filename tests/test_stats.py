@@ -1,6 +1,11 @@
 """The assessment, against values worked out by hand on a fixture of cases
 that covers every outcome (resolved, redone, unsatisfied, returned, withdrawn,
-missed report-in, missed resolution, still open, outside the period)."""
+missed report-in, missed resolution, still open, outside the period).
+
+Issue 11 changed two definitions the fixture meets: a withdrawn case (c3) is
+charged to no one, so housing (on c3 only) has no row and urban management
+loses c3's return and its unresolved end; resolution is the branch's
+confirmation (c1 and c2 were confirmed, so no value moved for that)."""
 
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from audit.stats import red_black, stats
+from audit.ranking import red_black
+from audit.stats import stats
 from models.periods import quarter_bounds
+from models.policy import AssessmentRules
 from models.tables import CaseEventRecord, CaseRecord
 from store.engine import make_engine
 
@@ -129,7 +136,7 @@ def q4(engine: Engine, by: str) -> dict[str, dict[str, Any]]:
 
 def test_by_department(ledger: Engine) -> None:
     table = q4(ledger, "department")
-    assert set(table) == {"fire_rescue", "police", "urban_management", "housing"}
+    assert set(table) == {"fire_rescue", "police", "urban_management"}  # c3 withdrawn
     expected: dict[str, dict[str, Any]] = {
         "fire_rescue": dict(
             cases=1,
@@ -146,6 +153,8 @@ def test_by_department(ledger: Engine) -> None:
         ),
         "police": dict(
             cases=3,
+            dispatches=3,
+            kind="police",  # no organisation in force: the code is the kind
             response_rate=1.0,
             resolution_rate=1.0,
             satisfaction_rate=0.0,
@@ -157,26 +166,17 @@ def test_by_department(ledger: Engine) -> None:
             mean_resolve_seconds=11000.0,
             whistles_per_compound=1.5,
         ),
-        "urban_management": dict(
-            cases=2,
+        "urban_management": dict(  # issue 11: c3 (withdrawn) no longer counts
+            cases=1,  # was 2
+            dispatches=1,
             response_rate=0.0,
-            resolution_rate=0.5,
+            resolution_rate=1.0,  # was 0.5: c3's withdrawal was charged as unresolved
             satisfaction_rate=0.0,
-            return_rate=0.25,
+            return_rate=0.0,  # was 0.25: c3's return
             redo_rate=0.5,
             on_time_completion_rate=1.0,
             mean_report_in_seconds=None,
             mean_resolve_seconds=11000.0,
-        ),
-        "housing": dict(
-            cases=1,
-            response_rate=None,
-            resolution_rate=0.0,
-            satisfaction_rate=None,
-            return_rate=0.5,
-            redo_rate=None,
-            on_time_completion_rate=None,
-            mean_resolve_seconds=None,
         ),
     }
     for department, values in expected.items():
@@ -228,11 +228,11 @@ def test_by_compound(ledger: Engine) -> None:
             "mean_report_in_seconds",
         )
     } == dict(
-        cases=2,
+        cases=2,  # c3, withdrawn, is still a whistle blown
         response_rate=1.0,
-        resolution_rate=0.0,
+        resolution_rate=None,  # issue 11, was 0.0: c3 withdrawn, c4 open
         satisfaction_rate=None,
-        return_rate=0.3333,
+        return_rate=0.0,  # issue 11, was 0.3333: c3's returns are charged to no one
         on_time_completion_rate=0.0,
         mean_report_in_seconds=900.0,
     )
@@ -240,8 +240,9 @@ def test_by_compound(ledger: Engine) -> None:
 
 def test_by_level(ledger: Engine) -> None:
     table = q4(ledger, "level")
-    assert table["joint"]["return_rate"] == 0.0 and table["joint"]["return_units"] == 4
-    assert table["enforcement"]["return_rate"] == 0.4
+    # issue 11: c3 (withdrawn) left out; were 4 units, and 0.4
+    assert table["joint"]["return_rate"] == 0.0 and table["joint"]["return_units"] == 2
+    assert table["enforcement"]["return_rate"] == 0.0 and table["enforcement"]["return_units"] == 3
     assert table["emergency"]["response_rate"] == 1.0 and table["emergency"]["response_units"] == 3
 
 
@@ -252,11 +253,14 @@ def test_the_period_excludes_other_quarters(ledger: Engine) -> None:
 
 
 def test_red_black_list(ledger: Engine) -> None:
-    lists = red_black(q4(ledger, "department"))
-    assert [r["department"] for r in lists["red"]] == ["fire_rescue", "police", "urban_management"]
-    # four departments: nobody is on both lists
-    assert [r["department"] for r in lists["black"]] == ["housing"]
-    assert lists["red"][1]["score"] == 0.6667
+    # issue 11: housing (c3 only, withdrawn) is gone; three units ranked, so each
+    # list takes one and police, in the middle, is on neither
+    rules = AssessmentRules(min_dispatches=1, list_size=3)
+    (lists,) = red_black(q4(ledger, "department"), rules)["lists"]
+    assert [r["unit"] for r in lists["ranked"]] == ["fire_rescue", "police", "urban_management"]
+    assert [r["unit"] for r in lists["red"]] == ["fire_rescue"]
+    assert [r["unit"] for r in lists["black"]] == ["urban_management"]
+    assert lists["black"][0]["score"] == 0.3333
 
 
 def test_quarters() -> None:
