@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,10 +28,14 @@ from models.case import (
     Escalate,
     HoldJointMeeting,
     RaiseWhistle,
+    Redispatch,
     Reopen,
     ReportIn,
     RequestExtension,
+    RequestJointMeeting,
+    ReviewReturn,
     SignOff,
+    Supervise,
     Withdraw,
 )
 from models.errors import (
@@ -42,6 +47,8 @@ from models.errors import (
     WhistleError,
 )
 from models.limits import CASE_ID, CASE_ID_RE
+from models.workdays import DEFAULT_TIMEZONE, zone
+from policy.calendar import pin_working_time
 from workflows.case import WhistleCase
 
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -62,6 +69,10 @@ UPDATES: dict[type[Action], Any] = {
     Confirm: WhistleCase.confirm,
     Reopen: WhistleCase.reopen,
     Withdraw: WhistleCase.withdraw,
+    RequestJointMeeting: WhistleCase.request_joint_meeting,
+    ReviewReturn: WhistleCase.review_return,
+    Redispatch: WhistleCase.redispatch,
+    Supervise: WhistleCase.supervise,
 }
 
 
@@ -75,9 +86,20 @@ def new_action_id() -> str:
 
 
 async def raise_whistle(
-    client: Client, request: RaiseWhistle, *, task_queue: str, case_id: str | None = None
+    client: Client,
+    request: RaiseWhistle,
+    *,
+    task_queue: str,
+    case_id: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> str:
-    """Start the case; bad input raises RuleViolation and starts nothing."""
+    """Start the case; bad input raises RuleViolation and starts nothing.
+
+    A policy counting working days gets the calendar pinned into the case's
+    copy (``policy.calendar.pin_working_time``), counted in ``timezone``: the
+    district's (``Settings.timezone``).
+    """
+    request = pinned(request, timezone)
     rules.check_raise(request)
     case_id = case_id or new_case_id()
     if not CASE_ID_RE.match(case_id):
@@ -97,6 +119,15 @@ async def raise_whistle(
     except RPCError as err:
         raise translate(case_id, err) from None
     return case_id
+
+
+def pinned(request: RaiseWhistle, timezone: str) -> RaiseWhistle:
+    """``request`` with the working time its policy needs pinned (once)."""
+    policy = request.policy
+    if policy.working_time is not None or not policy.uses_working_days:
+        return request
+    today = datetime.now(zone(timezone)).date()
+    return replace(request, policy=pin_working_time(policy, timezone=timezone, today=today))
 
 
 def _handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:

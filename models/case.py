@@ -144,6 +144,8 @@ class HoldJointMeeting(Action):
     lead: str
     attendees: list[str] = field(default_factory=list)
     """Empty means every department on the case."""
+    join: list[UnitRef] = field(default_factory=list)
+    """Units new to the case that the meeting brings in (they are attendees too)."""
     decision: str = ""
     tasks: dict[str, str] = field(default_factory=dict)
     deadline_seconds: int | None = None

@@ -7,8 +7,9 @@ start a case, because a workflow start cannot be validated by the workflow.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from models import clock
 from models.case import (
     Action,
     CaseState,
@@ -23,6 +24,7 @@ from models.case import (
     ReportIn,
     RequestExtension,
     SignOff,
+    UnitRef,
     Withdraw,
 )
 from models.durations import format_duration
@@ -35,6 +37,7 @@ from models.limits import (
     PLAN_TASKS_MAX,
     SATISFACTION_MAX,
     SATISFACTION_MIN,
+    check_code,
 )
 from models.policy import Policy
 from models.records import CASE_RECORD_BUDGET
@@ -48,8 +51,11 @@ from models.text_rules import (
 )
 
 
-def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
-    """The whistle's level and its departments, or RuleViolation.
+def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[UnitRef]]:
+    """The whistle's level and what it dispatches, or RuleViolation.
+
+    Routed units (``request.units``) are dispatched as they are; without them,
+    the named or routed departments, each its own kind (``UnitRef.kind`` empty).
 
     The workflow runs this in its init, on every replay too: tightening a rule
     here would fail the replay of open cases raised under the old rule, so such
@@ -66,9 +72,12 @@ def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
     check_text(request.location, field="location", max_len=SHORT_MAX)
     check_text(request.raised_by, field="raised_by", max_len=SHORT_MAX)
     check_evidence(request.evidence)
+    if request.units:
+        check_units(request.units, request.policy, field="units")
+        return level, list(request.units)
     departments = list(request.departments)
     if departments:
-        _check_departments(departments, request.policy, field="departments")
+        check_departments(departments, request.policy, field="departments")
     else:
         routed = request.policy.routing.get(category)
         if not routed:
@@ -78,10 +87,27 @@ def check_raise(request: RaiseWhistle) -> tuple[WhistleLevel, list[str]]:
                 f"{request.policy.version}; name the departments or use one of: {known}"
             )
         departments = list(routed)
-    return level, departments
+    return level, [UnitRef(code=name, kind="") for name in departments]
 
 
-def _check_departments(departments: list[str], policy: Policy, *, field: str) -> None:
+def check_units(units: list[UnitRef], policy: Policy, *, field: str) -> None:
+    """Units to dispatch: distinct codes, each of a department kind of the policy."""
+    if len(units) > MAX_DEPARTMENTS:
+        raise RuleViolation(f"{field}: at most {MAX_DEPARTMENTS} units")
+    codes = [unit.code for unit in units]
+    if len(set(codes)) != len(codes):
+        raise RuleViolation(f"{field}: a unit is named twice")
+    for unit in units:
+        check_code(unit.code, field=field)
+        if unit.kind not in policy.departments:
+            known = ", ".join(sorted(policy.departments))
+            raise RuleViolation(
+                f"{field}: unit {unit.code!r} is of unknown department kind {unit.kind!r}; "
+                f"known: {known}"
+            )
+
+
+def check_departments(departments: list[str], policy: Policy, *, field: str) -> None:
     if len(departments) > MAX_DEPARTMENTS:
         raise RuleViolation(f"{field}: at most {MAX_DEPARTMENTS} departments")
     if len(set(departments)) != len(departments):
@@ -92,7 +118,7 @@ def _check_departments(departments: list[str], policy: Policy, *, field: str) ->
             raise RuleViolation(f"{field}: unknown department {name!r}; known: {known}")
 
 
-def _check_action(state: CaseState, action: Action) -> None:
+def check_action(state: CaseState, action: Action) -> None:
     check_text(action.action_id, field="action_id", max_len=ACTION_ID_MAX, required=True)
     check_text(action.actor, field="actor", max_len=SHORT_MAX)
     if not state.status.is_open:
@@ -104,10 +130,14 @@ def _check_action(state: CaseState, action: Action) -> None:
         )
 
 
-def _assigned(state: CaseState, department: str) -> None:
+def assigned(state: CaseState, department: str) -> None:
     item = state.assignment(department)
     if item is None:
         raise RuleViolation(f"department: {department!r} is not assigned to case {state.case_id}")
+    if item.removed:
+        raise RuleViolation(
+            f"department: {department!r} was replaced on case {state.case_id} by the station"
+        )
     if not item.active:
         raise RuleViolation(
             f"department: {department!r} returned case {state.case_id} and has left it"
@@ -115,8 +145,8 @@ def _assigned(state: CaseState, department: str) -> None:
 
 
 def check_report_in(state: CaseState, action: ReportIn) -> None:
-    _check_action(state, action)
-    _assigned(state, action.department)
+    check_action(state, action)
+    assigned(state, action.department)
     if state.status == CaseStatus.AWAITING_CONFIRMATION:
         raise RuleViolation("status: the case awaits the branch's confirmation")
     item = state.assignment(action.department)
@@ -129,8 +159,8 @@ def check_report_in(state: CaseState, action: ReportIn) -> None:
 
 
 def check_sign_off(state: CaseState, action: SignOff, now: datetime) -> None:
-    _check_action(state, action)
-    _assigned(state, action.department)
+    check_action(state, action)
+    assigned(state, action.department)
     outcomes = [o.value for o in Outcome]
     if action.outcome not in outcomes:
         raise RuleViolation(
@@ -179,18 +209,28 @@ def _check_return(state: CaseState, action: SignOff, now: datetime) -> None:
         )
     item = state.assignment(action.department)
     assert item is not None
-    window = timedelta(seconds=policy.rules.return_window_seconds)
-    if now > item.dispatched_at + window:
+    rules = policy.rules
+    if now > clock.return_window_ends(policy, item.dispatched_at).at:
+        window = clock.describe(rules.return_window_seconds, rules.return_window_working_days)
         raise RuleViolation(
-            f"outcome: a return is accepted within "
-            f"{format_duration(policy.rules.return_window_seconds)} of dispatch; "
+            f"outcome: a return is accepted within {window} of dispatch; "
             f"{action.department!r} was dispatched at {item.dispatched_at.isoformat()}"
         )
+    if clock.reviews_returns(policy):
+        if item.return_requested_at is not None:
+            raise RuleViolation(
+                f"department: {action.department!r} has a return awaiting the station's review"
+            )
+        if state.level == WhistleLevel.EMERGENCY and item.reported_in_at is None:
+            raise RuleViolation(
+                "outcome: at the emergency whistle a unit comes on site first: report in, "
+                "then ask to return the case; you stay while the station reviews it"
+            )
 
 
 def check_request_extension(state: CaseState, action: RequestExtension) -> None:
-    _check_action(state, action)
-    _assigned(state, action.department)
+    check_action(state, action)
+    assigned(state, action.department)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
     if not 0 < action.seconds <= MAX_EXTENSION_SECONDS:
         raise RuleViolation("by: must be longer than zero and at most 366d")
@@ -231,7 +271,7 @@ def _within_cap(state: CaseState, asked: int, *, field: str) -> None:
 
 
 def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX)
     item = state.assignment(action.department)
     if item is None or not item.pending_extension_seconds:
@@ -247,7 +287,7 @@ def check_decide_extension(state: CaseState, action: DecideExtension) -> None:
 
 
 def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     if state.level != WhistleLevel.JOINT:
         raise RuleViolation(
             f"level: a joint meeting is held at the joint task force; the case is at {state.level}"
@@ -256,8 +296,11 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
         raise RuleViolation(f"status: the case is {state.status}, not awaiting a joint meeting")
     check_text(action.decision, field="decision", max_len=LONG_MAX, multiline=True)
     check_evidence(action.evidence)
-    attendees = list(action.attendees) or [item.department for item in state.departments]
-    _check_departments(attendees, state.policy, field="attendees")
+    check_units(action.join, state.policy, field="join")
+    joining = {unit.code for unit in action.join}
+    attendees = list(action.attendees) or [a.department for a in state.departments if not a.removed]
+    attendees += [code for code in joining if code not in attendees]
+    _check_attendees(state, attendees, joining)
     if action.lead not in attendees:
         raise RuleViolation(f"lead: {action.lead!r} must be among the attendees")
     for department, task in action.tasks.items():
@@ -275,8 +318,25 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
         raise RuleViolation("deadline: must be longer than zero and at most 366d")
 
 
+def _check_attendees(state: CaseState, attendees: list[str], joining: set[str]) -> None:
+    """Each attendee is on the case, joins it now, or is a department of the policy."""
+    if len(attendees) > MAX_DEPARTMENTS:
+        raise RuleViolation(f"attendees: at most {MAX_DEPARTMENTS} departments")
+    if len(set(attendees)) != len(attendees):
+        raise RuleViolation("attendees: a department is named twice")
+    for name in attendees:
+        item = state.assignment(name)
+        if item is not None and item.removed:
+            raise RuleViolation(f"attendees: {name!r} was replaced on this case by the station")
+        if item is None and name not in joining and name not in state.policy.departments:
+            raise RuleViolation(
+                f"attendees: {name!r} is neither on the case nor a department of the policy; "
+                "bring a unit new to the case in with join"
+            )
+
+
 def check_escalate(state: CaseState, action: Escalate) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
     if state.level == WhistleLevel.JOINT:
         raise RuleViolation("level: the case is at the joint task force, the highest whistle")
@@ -285,7 +345,7 @@ def check_escalate(state: CaseState, action: Escalate) -> None:
 
 
 def check_confirm(state: CaseState, action: Confirm) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     if isinstance(action.satisfaction, bool) or not (
         SATISFACTION_MIN <= action.satisfaction <= SATISFACTION_MAX
     ):
@@ -298,13 +358,13 @@ def check_confirm(state: CaseState, action: Confirm) -> None:
 
 
 def check_reopen(state: CaseState, action: Reopen) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
     _awaiting_confirmation(state)
 
 
 def check_withdraw(state: CaseState, action: Withdraw) -> None:
-    _check_action(state, action)
+    check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
 
 

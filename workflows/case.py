@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     # import every module whose types an input, update or result carries
     # (models.policy: RaiseWhistle.policy's LevelRules and CaseRules).
     import models.policy  # noqa: F401
-    from models import records, rules
+    from models import records, rules, station_rules
     from models.case import (
         BRANCH,
         Action,
@@ -44,10 +44,15 @@ with workflow.unsafe.imports_passed_through():
         EventKind,
         HoldJointMeeting,
         RaiseWhistle,
+        Redispatch,
         Reopen,
         ReportIn,
         RequestExtension,
+        RequestJointMeeting,
+        ReviewReturn,
         SignOff,
+        Supervise,
+        UnitRef,
         Withdraw,
     )
     from models.evidence import evidence_detail
@@ -74,10 +79,11 @@ class WhistleCase:
     @workflow.init
     def __init__(self, request: RaiseWhistle) -> None:
         now = workflow.now()
-        level, departments = WhistleLevel.PUBLICITY, list(request.departments)
+        level = WhistleLevel.PUBLICITY
+        units = [UnitRef(code=name, kind="") for name in request.departments]
         self._invalid: str | None = None
         try:
-            level, departments = rules.check_raise(request)
+            level, units = rules.check_raise(request)
         except RuleViolation as err:
             self._invalid = str(err)
         self._state = CaseState(
@@ -92,7 +98,9 @@ class WhistleCase:
             level=level,
             status=CaseStatus.AWAITING_REPORT_IN,
             lead=None,
-            departments=[Assignment(department=name, dispatched_at=now) for name in departments],
+            departments=[
+                Assignment(department=u.code, kind=u.kind, dispatched_at=now) for u in units
+            ],
             deadlines=Deadlines(),
             policy=request.policy,
         )
@@ -231,6 +239,41 @@ class WhistleCase:
     @withdraw.validator
     def _validate_withdraw(self, action: Withdraw) -> None:
         self._validate(action, lambda: rules.check_withdraw(self._state, action))
+
+    # --- station actions (and the branch's request to it) -------------------
+
+    @workflow.update
+    def review_return(self, action: ReviewReturn) -> ActionResult:
+        return self._act(action, lambda: self._case.review_return(action))
+
+    @review_return.validator
+    def _validate_review_return(self, action: ReviewReturn) -> None:
+        self._validate(action, lambda: station_rules.check_review_return(self._state, action))
+
+    @workflow.update
+    def redispatch(self, action: Redispatch) -> ActionResult:
+        return self._act(action, lambda: self._case.redispatch(action))
+
+    @redispatch.validator
+    def _validate_redispatch(self, action: Redispatch) -> None:
+        self._validate(action, lambda: station_rules.check_redispatch(self._state, action))
+
+    @workflow.update
+    def supervise(self, action: Supervise) -> ActionResult:
+        return self._act(action, lambda: self._case.supervise(action))
+
+    @supervise.validator
+    def _validate_supervise(self, action: Supervise) -> None:
+        self._validate(action, lambda: station_rules.check_supervise(self._state, action))
+
+    @workflow.update
+    def request_joint_meeting(self, action: RequestJointMeeting) -> ActionResult:
+        return self._act(action, lambda: self._case.request_joint_meeting(action))
+
+    @request_joint_meeting.validator
+    def _validate_request_joint_meeting(self, action: RequestJointMeeting) -> None:
+        check = station_rules.check_request_joint_meeting
+        self._validate(action, lambda: check(self._state, action))
 
     # --- action plumbing ---------------------------------------------------
 

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from temporalio import workflow
 
+from workflows import misses
 from workflows.ledger import iso
 from workflows.lifecycle import Lifecycle
 from workflows.patches import JOINT_MEETING_REMINDER
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import SYSTEM, Assignment, CaseState, CaseStatus, EventKind
-    from models.levels import WhistleLevel
+    from models import clock
+    from models.case import STATION, SYSTEM, Assignment, CaseState, CaseStatus, EventKind
 
 
 class DueKind(Enum):
@@ -30,6 +31,7 @@ class DueKind(Enum):
     REPORT_IN_MISSED = "report_in_missed"
     REMIND_MEETING = "remind_meeting"
     MEETING_OVERDUE = "meeting_overdue"
+    REMIND_RETURN_REVIEW = "remind_return_review"
     REMIND_RESOLVE = "remind_resolve"
     RESOLVE_MISSED = "resolve_missed"
     CONFIRMATION_EXPIRED = "confirmation_expired"
@@ -63,6 +65,10 @@ def next_due(state: CaseState) -> Due | None:
         if not state.resolve_reminded and status == CaseStatus.IN_PROGRESS:
             candidates.append(Due(remind_time(state, d.resolve), DueKind.REMIND_RESOLVE))
         candidates.append(Due(d.resolve, DueKind.RESOLVE_MISSED))
+    for item in state.departments:
+        if item.return_requested_at is not None and not item.return_reminded:
+            review_by = clock.return_review_by(state.policy, item.return_requested_at).at
+            candidates.append(Due(review_by, DueKind.REMIND_RETURN_REVIEW))
     if status == CaseStatus.AWAITING_CONFIRMATION and d.confirmation is not None:
         candidates.append(Due(d.confirmation, DueKind.CONFIRMATION_EXPIRED))
     if not candidates:
@@ -120,6 +126,29 @@ def _remind_meeting(case: Lifecycle) -> None:
     )
 
 
+def _remind_return_review(case: Lifecycle) -> None:
+    """The station has not reviewed a return in time: remind it, once per return."""
+    state = case.state
+    now = workflow.now()
+    for item in state.departments:
+        if item.return_requested_at is None or item.return_reminded:
+            continue
+        review_by = clock.return_review_by(state.policy, item.return_requested_at).at
+        if review_by > now:
+            continue
+        item.return_reminded = True
+        case.ledger.record(
+            EventKind.REMINDED,
+            actor=SYSTEM,
+            department=item.department,
+            reason="return review due",
+            detail={"deadline": iso(review_by)},
+        )
+        case.ledger.notify(
+            STATION, "reminder", f"review the return of {item.department} by {iso(review_by)}"
+        )
+
+
 def _remind_resolve(case: Lifecycle) -> None:
     state = case.state
     state.resolve_reminded = True
@@ -129,89 +158,17 @@ def _remind_resolve(case: Lifecycle) -> None:
     )
 
 
-# --- deadlines missed --------------------------------------------------------
-
-
-def _report_in_missed(case: Lifecycle) -> None:
-    state = case.state
-    late = [a for a in case.active() if a.reported_in_at is None]
-    for item in late:
-        item.missed_deadlines += 1
-        case.ledger.record(
-            EventKind.REPORT_IN_MISSED,
-            actor=SYSTEM,
-            department=item.department,
-            detail={"deadline": iso(state.deadlines.report_in)},
-        )
-    names = ", ".join(a.department for a in late)
-    case.escalate(
-        state.level.next_up(),
-        reason=f"report-in deadline missed by {names}",
-        actor=SYSTEM,
-    )
-
-
-def _resolve_missed(case: Lifecycle) -> None:
-    state = case.state
-    level = state.level
-    late = [a for a in case.handlers() if a.outcome is None]
-    for item in late:
-        item.missed_deadlines += 1
-        case.ledger.record(
-            EventKind.RESOLVE_MISSED,
-            actor=SYSTEM,
-            department=item.department,
-            detail={"deadline": iso(state.deadlines.resolve)},
-        )
-    if level != WhistleLevel.JOINT:
-        case.escalate(level.next_up(), reason="resolve deadline missed", actor=SYSTEM)
-        return
-    # No whistle above the joint task force: supervise (督办) and re-arm.
-    now = workflow.now()
-    assert state.meeting is not None
-    window = state.meeting.deadline - state.meeting.held_at
-    state.deadlines.resolve = now + window
-    case.start_window(now)
-    case.ledger.record(
-        EventKind.SUPERVISED,
-        actor=SYSTEM,
-        reason="joint plan overdue",
-        detail={"resolve_deadline": iso(state.deadlines.resolve)},
-    )
-    for item in late:
-        case.ledger.notify(item.department, "supervision", "joint plan task overdue")
-
-
-def _joint_meeting_overdue(case: Lifecycle) -> None:
-    state = case.state
-    now = workflow.now()
-    missed = state.deadlines.joint_meeting
-    state.deadlines.joint_meeting = now + timedelta(
-        seconds=state.policy.level(WhistleLevel.JOINT).report_in_seconds
-    )
-    case.start_window(now)
-    case.ledger.record(
-        EventKind.JOINT_MEETING_OVERDUE,
-        actor=SYSTEM,
-        detail={
-            "missed": iso(missed),
-            "joint_meeting_deadline": iso(state.deadlines.joint_meeting),
-        },
-    )
-    for item in case.active():
-        case.ledger.notify(item.department, "supervision", "joint meeting overdue")
-
-
 def _confirmation_expired(case: Lifecycle) -> None:
     case.close("not_confirmed", actor=SYSTEM)
 
 
 _ON_DUE: dict[DueKind, Callable[[Lifecycle], None]] = {
     DueKind.REMIND_REPORT_IN: _remind_report_in,
-    DueKind.REPORT_IN_MISSED: _report_in_missed,
+    DueKind.REPORT_IN_MISSED: misses.report_in_missed,
     DueKind.REMIND_MEETING: _remind_meeting,
-    DueKind.MEETING_OVERDUE: _joint_meeting_overdue,
+    DueKind.MEETING_OVERDUE: misses.joint_meeting_overdue,
+    DueKind.REMIND_RETURN_REVIEW: _remind_return_review,
     DueKind.REMIND_RESOLVE: _remind_resolve,
-    DueKind.RESOLVE_MISSED: _resolve_missed,
+    DueKind.RESOLVE_MISSED: misses.resolve_missed,
     DueKind.CONFIRMATION_EXPIRED: _confirmation_expired,
 }

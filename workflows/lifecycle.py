@@ -8,7 +8,8 @@ guarded by ``workflow.patched`` (workflows.patches).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -16,8 +17,25 @@ from workflows.ledger import Ledger, iso
 from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import SYSTEM, Assignment, CaseState, CaseStatus, Deadlines, EventKind
+    from models import clock
+    from models.case import (
+        SYSTEM,
+        Assignment,
+        CaseState,
+        CaseStatus,
+        Deadlines,
+        EventKind,
+        UnitRef,
+    )
     from models.levels import WhistleLevel
+
+
+@dataclass(frozen=True)
+class MissCap:
+    """After a missed deadline: the next ones are no later than these ("事不完、人不撤")."""
+
+    report_in: datetime | None
+    resolve: datetime | None
 
 
 class Lifecycle:
@@ -26,6 +44,20 @@ class Lifecycle:
     def __init__(self, state: CaseState, ledger: Ledger) -> None:
         self.state = state
         self.ledger = ledger
+        self._estimates: list[str] = []
+
+    # --- deadlines ---------------------------------------------------------
+
+    def due(self, deadline: clock.Deadline) -> datetime:
+        """The deadline's instant; an estimate's note goes on the next ``estimated()``."""
+        if deadline.note and deadline.note not in self._estimates:
+            self._estimates.append(deadline.note)
+        return deadline.at
+
+    def estimated(self) -> dict[str, str]:
+        """Event detail saying why a deadline just set is an estimate (usually empty)."""
+        notes, self._estimates = self._estimates, []
+        return {"calendar": "; ".join(notes)} if notes else {}
 
     # --- who is on the case ------------------------------------------------
 
@@ -66,7 +98,9 @@ class Lifecycle:
 
     # --- level changes -----------------------------------------------------
 
-    def escalate(self, to: WhistleLevel, *, reason: str, actor: str) -> None:
+    def escalate(
+        self, to: WhistleLevel, *, reason: str, actor: str, cap: MissCap | None = None
+    ) -> None:
         state = self.state
         from_level = state.level
         state.level = to
@@ -77,39 +111,56 @@ class Lifecycle:
             to_level=to.value,
             reason=reason,
         )
-        self.enter_level(to, actor=actor)
+        self.enter_level(to, actor=actor, cap=cap)
 
-    def enter_level(self, level: WhistleLevel, *, actor: str) -> None:
-        """Dispatch the whistle's departments and start its clocks."""
+    def enter_level(self, level: WhistleLevel, *, actor: str, cap: MissCap | None = None) -> None:
+        """Dispatch the whistle's departments and start its clocks.
+
+        ``cap``: the whistle went up because a deadline was missed. The units
+        that reported in on time stay reported in, and no deadline is later
+        than the cap: a miss never buys time.
+        """
         state = self.state
         now = workflow.now()
-        rules_ = state.policy.level(level)
+        policy = state.policy
         joint = level == WhistleLevel.JOINT
         for item in state.departments:
+            if item.removed:
+                continue
             if joint or item.active:
                 # The joint task force brings back the departments that
                 # returned the case: their overlap is what it must settle.
                 item.dispatched_at = now
-                item.reported_in_at = None
+                if cap is None or joint:
+                    item.reported_in_at = None
                 item.outcome = None
                 item.outcome_at = None
                 item.in_plan = False
                 item.task = ""
                 item.pending_extension_seconds = 0
                 item.pending_extension_reason = ""
+                item.return_requested_at = None
+                item.return_reason = ""
         state.extension_granted_seconds = 0
         state.meeting = None
         state.deadlines = Deadlines()
         self.start_window(now)
         if joint:
             state.lead = None
-            state.deadlines.joint_meeting = now + timedelta(seconds=rules_.report_in_seconds)
+            state.deadlines.joint_meeting = self.due(clock.report_in_by(policy, level, now))
             state.status = CaseStatus.JOINT_MEETING
         else:
-            state.deadlines.report_in = now + timedelta(seconds=rules_.report_in_seconds)
-            state.deadlines.resolve = now + timedelta(seconds=rules_.resolve_seconds)
+            report_in = self.due(clock.report_in_by(policy, level, now))
+            resolve = self.due(clock.resolve_by(policy, level, now))
+            if cap is not None:
+                report_in = min(report_in, cap.report_in or report_in)
+                resolve = min(resolve, cap.resolve or resolve)
+            state.deadlines.report_in = report_in
+            state.deadlines.resolve = resolve
             self.refresh_lead(actor=None)
             state.status = CaseStatus.AWAITING_REPORT_IN
+            if cap is not None and all(a.reported_in_at is not None for a in self.active()):
+                state.status = CaseStatus.IN_PROGRESS
         dispatched = [a.department for a in self.active()]
         self.ledger.record(
             EventKind.DISPATCHED,
@@ -120,10 +171,20 @@ class Lifecycle:
                 "report_in_deadline": iso(state.deadlines.report_in),
                 "joint_meeting_deadline": iso(state.deadlines.joint_meeting),
                 "resolve_deadline": iso(state.deadlines.resolve),
+                **self.estimated(),
             },
         )
         for name in dispatched:
             self.ledger.notify(name, "dispatch", f"{level.label} whistle: {state.title}")
+
+    def add_units(self, units: list[UnitRef], *, at: int | None = None) -> list[Assignment]:
+        """Put units new to the case on it, dispatched now (at position ``at``:
+        the first still on the case leads, 首接负责)."""
+        now = workflow.now()
+        added = [Assignment(department=u.code, kind=u.kind, dispatched_at=now) for u in units]
+        position = len(self.state.departments) if at is None else at
+        self.state.departments[position:position] = added
+        return added
 
     def reconvene(self, reason: str, actor: str) -> None:
         """The joint plan failed: back to the joint meeting, with a fresh deadline."""
@@ -139,12 +200,14 @@ class Lifecycle:
                 item.pending_extension_reason = ""
         state.meeting = None
         state.deadlines.resolve = None
-        state.deadlines.joint_meeting = now + timedelta(
-            seconds=state.policy.level(WhistleLevel.JOINT).report_in_seconds
+        state.deadlines.joint_meeting = self.due(
+            clock.report_in_by(state.policy, WhistleLevel.JOINT, now)
         )
         self.start_window(now)
         state.status = CaseStatus.JOINT_MEETING
-        self.ledger.record(EventKind.JOINT_MEETING_RECONVENED, actor=actor, reason=reason)
+        self.ledger.record(
+            EventKind.JOINT_MEETING_RECONVENED, actor=actor, reason=reason, detail=self.estimated()
+        )
 
     # --- the end -----------------------------------------------------------
 
@@ -152,9 +215,7 @@ class Lifecycle:
         """Resolved: the branch confirms it (or reopens it) before the deadline."""
         state = self.state
         now = workflow.now()
-        state.deadlines = Deadlines(
-            confirmation=now + timedelta(seconds=state.policy.rules.confirmation_seconds)
-        )
+        state.deadlines = Deadlines(confirmation=self.due(clock.confirmation_by(state.policy, now)))
         for item in state.departments:
             item.pending_extension_seconds = 0
             item.pending_extension_reason = ""
@@ -162,7 +223,10 @@ class Lifecycle:
         self.ledger.record(
             EventKind.RESOLVED,
             actor=SYSTEM,
-            detail={"confirmation_deadline": iso(state.deadlines.confirmation)},
+            detail={
+                "confirmation_deadline": iso(state.deadlines.confirmation),
+                **self.estimated(),
+            },
         )
 
     def close(self, closing: str, *, actor: str) -> None:

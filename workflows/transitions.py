@@ -14,13 +14,14 @@ from datetime import timedelta
 from temporalio import workflow
 
 from workflows.ledger import iso, non_empty
-from workflows.lifecycle import Lifecycle
-from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS, NEW_LEAD_TAKES_OVER
+from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
+from workflows.station import StationActions
 
 with workflow.unsafe.imports_passed_through():
+    from models import clock
     from models.case import (
         BRANCH,
-        SYSTEM,
+        STATION,
         Assignment,
         CaseStatus,
         Confirm,
@@ -42,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from models.levels import WhistleLevel
 
 
-class Transitions(Lifecycle):
+class Transitions(StationActions):
     """The case's actions, one method each."""
 
     # --- department actions ------------------------------------------------
@@ -56,19 +57,26 @@ class Transitions(Lifecycle):
             actor=action.actor or action.department,
             department=action.department,
         )
-        self._in_progress_once_all_reported_in()
+        self.in_progress_once_all_reported_in()
 
     def sign_off(self, action: SignOff) -> None:
         state = self.state
         item = state.assignment(action.department)
         assert item is not None
         actor = action.actor or action.department
+        if action.outcome == Outcome.NOT_OURS.value and clock.reviews_returns(state.policy):
+            self.request_return(item, action.reason, actor)
+            return
         item.outcome = action.outcome
         item.outcome_at = workflow.now()
         item.pending_extension_seconds = 0
         if action.outcome == Outcome.NOT_OURS.value:
-            self._return_case(item, action.reason, actor)
+            self.leave(item, action.reason, actor)
             return
+        # Signing off lets a return still awaiting review lapse: the unit acted.
+        lapsed = item.return_requested_at is not None
+        item.return_requested_at = None
+        item.return_reason = ""
         self.ledger.record(
             EventKind.SIGNED_OFF,
             actor=actor,
@@ -77,6 +85,7 @@ class Transitions(Lifecycle):
             detail={
                 **non_empty(outcome=action.outcome, note=action.note.strip()),
                 **evidence_detail(action.evidence),
+                **({"return_lapsed": "true"} if lapsed else {}),
             },
         )
         if state.level == WhistleLevel.JOINT:
@@ -92,59 +101,6 @@ class Transitions(Lifecycle):
         else:
             reason = action.reason.strip() or "the lead department could not resolve it"
             self.escalate(state.level.next_up(), reason=reason, actor=actor)
-
-    def _return_case(self, item: Assignment, reason_code: str, actor: str) -> None:
-        """退单: the department leaves; too many returns go to the joint task force."""
-        state = self.state
-        state.returns += 1
-        self.ledger.record(
-            EventKind.RETURNED,
-            actor=actor,
-            department=item.department,
-            reason=reason_code,
-            detail={"returns": str(state.returns)},
-        )
-        if state.returns >= state.policy.rules.returns_to_joint:
-            self.escalate(
-                WhistleLevel.JOINT,
-                reason=f"returned {state.returns} times: responsibilities overlap",
-                actor=SYSTEM,
-            )
-        elif not self.active():
-            self.escalate(
-                WhistleLevel.JOINT,
-                reason="every department returned the case",
-                actor=SYSTEM,
-            )
-        else:
-            previous_lead = state.lead
-            self.refresh_lead(actor=SYSTEM)
-            self._in_progress_once_all_reported_in()
-            if state.lead != previous_lead and workflow.patched(NEW_LEAD_TAKES_OVER):
-                self._new_lead_takes_over()
-
-    def _new_lead_takes_over(self) -> None:
-        """The new lead's sign-off, given before it led, now decides the whistle."""
-        state = self.state
-        state.resolve_reminded = False  # the new lead has not been reminded yet
-        lead = state.assignment(state.lead) if state.lead else None
-        if lead is None or lead.outcome is None:
-            return
-        if lead.outcome == Outcome.RESOLVED.value:
-            self.await_confirmation()
-        elif lead.outcome == Outcome.UNRESOLVED.value:
-            self.escalate(
-                state.level.next_up(),
-                reason="the new lead department had signed off unresolved",
-                actor=SYSTEM,
-            )
-
-    def _in_progress_once_all_reported_in(self) -> None:
-        state = self.state
-        if state.status == CaseStatus.AWAITING_REPORT_IN and all(
-            a.reported_in_at is not None for a in self.active()
-        ):
-            state.status = CaseStatus.IN_PROGRESS
 
     def request_extension(self, action: RequestExtension) -> None:
         item = self.state.assignment(action.department)
@@ -196,9 +152,16 @@ class Transitions(Lifecycle):
         """联席会议: the plan names each attendee's task, the lead and the deadline."""
         state = self.state
         now = workflow.now()
-        attendees = list(action.attendees) or [a.department for a in state.departments]
-        seconds = action.deadline_seconds or state.policy.level(WhistleLevel.JOINT).resolve_seconds
-        deadline = now + timedelta(seconds=seconds)
+        attendees = list(action.attendees) or [
+            a.department for a in state.departments if not a.removed
+        ]
+        joining = [unit for unit in action.join if unit.code not in attendees]
+        attendees += [unit.code for unit in joining]
+        self.add_units(joining)
+        if action.deadline_seconds:
+            deadline = now + timedelta(seconds=action.deadline_seconds)
+        else:
+            deadline = self.due(clock.resolve_by(state.policy, WhistleLevel.JOINT, now))
         tasks = {
             name: action.tasks.get(name, "").strip() or "joint enforcement as decided"
             for name in attendees
@@ -246,6 +209,7 @@ class Transitions(Lifecycle):
                 "deadline": iso(deadline),
                 **{f"task.{name}": task for name, task in tasks.items()},
                 **evidence_detail(action.evidence),
+                **self.estimated(),
             },
         )
         for name in attendees:
@@ -259,16 +223,32 @@ class Transitions(Lifecycle):
         )
 
     def confirm(self, action: Confirm) -> None:
-        self.state.satisfaction = action.satisfaction
+        state = self.state
+        actor = action.actor or BRANCH
+        rules = state.policy.rules
+        if action.satisfaction < rules.redo_below:
+            # Not satisfied means redo (重办); past the cap, the station convenes.
+            reason = f"not satisfied: scored {action.satisfaction}, below {rules.redo_below}"
+            if action.note.strip():
+                reason = f"{reason}: {action.note.strip()}"
+            if state.redos < rules.redo_cap:
+                self._redo(reason, actor, satisfaction=action.satisfaction)
+            else:
+                self._to_the_station(reason, actor, satisfaction=action.satisfaction)
+            return
+        state.satisfaction = action.satisfaction
         self.ledger.record(
             EventKind.CONFIRMED,
-            actor=action.actor or BRANCH,
+            actor=actor,
             detail=non_empty(satisfaction=str(action.satisfaction), note=action.note.strip()),
         )
-        self.close("confirmed", actor=action.actor or BRANCH)
+        self.close("confirmed", actor=actor)
 
     def reopen(self, action: Reopen) -> None:
         """重办: the branch is not satisfied; the handlers resolve it again."""
+        self._redo(action.reason.strip(), action.actor or BRANCH, satisfaction=None)
+
+    def _redo(self, reason: str, actor: str, *, satisfaction: int | None) -> None:
         state = self.state
         now = workflow.now()
         state.redos += 1
@@ -277,21 +257,42 @@ class Transitions(Lifecycle):
             if item.active and (level != WhistleLevel.JOINT or item.in_plan):
                 item.outcome = None
                 item.outcome_at = None
-        seconds = state.policy.level(level).resolve_seconds
         if state.meeting is not None:
-            seconds = int((state.meeting.deadline - state.meeting.held_at).total_seconds())
+            state.deadlines.resolve = now + (state.meeting.deadline - state.meeting.held_at)
+        else:
+            state.deadlines.resolve = self.due(clock.resolve_by(state.policy, level, now))
         state.deadlines.confirmation = None
-        state.deadlines.resolve = now + timedelta(seconds=seconds)
         self.start_window(now)
         state.status = CaseStatus.IN_PROGRESS
         self.ledger.record(
             EventKind.REOPENED,
-            actor=action.actor or BRANCH,
-            reason=action.reason.strip(),
-            detail={"redos": str(state.redos), "resolve_deadline": iso(state.deadlines.resolve)},
+            actor=actor,
+            reason=reason,
+            detail={
+                "redos": str(state.redos),
+                "resolve_deadline": iso(state.deadlines.resolve),
+                **({"satisfaction": str(satisfaction)} if satisfaction is not None else {}),
+                **self.estimated(),
+            },
         )
         for item in self.handlers():
-            self.ledger.notify(item.department, "redo", f"redo requested: {action.reason.strip()}")
+            self.ledger.notify(item.department, "redo", f"redo requested: {reason}")
+
+    def _to_the_station(self, reason: str, actor: str, *, satisfaction: int) -> None:
+        """Redos used up: the station convenes a joint meeting on the case."""
+        state = self.state
+        self.ledger.record(
+            EventKind.REOPENED,
+            actor=actor,
+            reason=reason,
+            detail={"redos": str(state.redos), "satisfaction": str(satisfaction), "to": STATION},
+        )
+        self.ledger.notify(STATION, "joint_meeting", f"redos used up: {reason}")
+        why = f"not satisfied after {state.redos} redos: the station convenes"
+        if state.level == WhistleLevel.JOINT:
+            self.reconvene(why, actor)
+        else:
+            self.escalate(WhistleLevel.JOINT, reason=why, actor=actor)
 
     def withdraw(self, action: Withdraw) -> None:
         state = self.state
