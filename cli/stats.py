@@ -58,7 +58,8 @@ def _period_text(document: dict[str, Any], quarter: str | None) -> str:
 def stats_command(
     ctx: typer.Context,
     start: Annotated[
-        str | None, typer.Option("--from", help="First day (UTC), 2026-10-01, or a time.")
+        str | None,
+        typer.Option("--from", help="First day (local midnight), 2026-10-01, or a time."),
     ] = None,
     end: Annotated[
         str | None, typer.Option("--to", help="Day after the last, 2027-01-01, or a time.")
