@@ -125,7 +125,11 @@ def raise_(
         request = support.checked(lambda: _routed(request, settings))
         new_id = support.run(
             lambda client: raise_whistle(
-                client, request, task_queue=settings.task_queue, case_id=case_id
+                client,
+                request,
+                task_queue=settings.task_queue,
+                case_id=case_id,
+                timezone=settings.timezone,
             )
         )
         document = raised_document(new_id, request.level, request.policy.version)

@@ -126,6 +126,7 @@ async def raise_case(
             raised,
             task_queue=settings.task_queue,
             case_id=case_id_for(principal, idempotency_key),
+            timezone=settings.timezone,
         )
     except CaseAlreadyExists as err:
         if not idempotency_key:
