@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -163,3 +163,20 @@ async def update_events(client: Client, case_id: str) -> list[str]:
         async for e in handle.fetch_history_events()
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     ]
+
+
+async def skip_past(
+    client: Client,
+    env: WorkflowEnvironment,
+    case_id: str,
+    deadline: Callable[[CaseState], datetime | None],
+    *,
+    by: timedelta = timedelta(minutes=1),
+) -> CaseState:
+    """Move the clock to ``by`` past the case's ``deadline`` (as the case holds it now)."""
+    state = await state_of(client, case_id)
+    at = deadline(state)
+    assert at is not None, f"case {case_id} has no such deadline: {state.deadlines}"
+    now = await env.get_current_time()
+    await env.sleep(max(at - now + by, timedelta(0)))
+    return state

@@ -19,6 +19,7 @@ from models.case import (
     HoldJointMeeting,
     Reopen,
     RequestExtension,
+    ReviewReturn,
     SignOff,
     Withdraw,
 )
@@ -32,8 +33,10 @@ from tests.casekit import (
     report_in,
     sign,
     skip,
+    skip_past,
     until,
 )
+from tests.station_scenarios import STATION_ACTOR, STATION_SCENARIOS
 
 Scenario = Callable[[Client, WorkflowEnvironment, Policy], Awaitable[str]]
 
@@ -90,10 +93,11 @@ async def report_in_missed(client: Client, env: WorkflowEnvironment, policy: Pol
 
 
 async def resolve_missed(client: Client, env: WorkflowEnvironment, policy: Policy) -> str:
-    """Enforcement: reported in but not resolved within 5 days: up to the joint task force."""
+    """Enforcement: reported in but not resolved within 5 working days: supervised,
+    and up to the joint task force."""
     case_id = await raise_case(client, policy, level="enforcement", category="noise")
     await report_in(client, case_id, "environment", "police")
-    await skip(env, days=5, minutes=1)
+    await skip_past(client, env, case_id, lambda s: s.deadlines.resolve)
     await until(client, case_id, lambda s: s.level == "joint")
     await do(client, case_id, Withdraw(action_id=aid(), reason="settled by mediation"))
     await final_state(client, case_id)
@@ -101,10 +105,15 @@ async def resolve_missed(client: Client, env: WorkflowEnvironment, policy: Polic
 
 
 async def returns_to_joint(client: Client, env: WorkflowEnvironment, policy: Policy) -> str:
-    """Two returns (退单) send the case to the joint task force."""
+    """Two returns (退单), each approved by the station, send the case to the joint task force."""
     case_id = await raise_case(client, policy, level="enforcement", category="illegal_structure")
-    await sign(client, case_id, "urban_management", "not-ours", reason="not_our_duty")
-    await sign(client, case_id, "housing", "not-ours", reason="not_our_duty")
+    for unit in ("urban_management", "housing"):
+        await sign(client, case_id, unit, "not-ours", reason="not_our_duty")
+        await do(
+            client,
+            case_id,
+            ReviewReturn(action_id=aid(), actor=STATION_ACTOR, department=unit, approve=True),
+        )
     await do(
         client,
         case_id,
@@ -160,7 +169,7 @@ async def confirmation_expired(client: Client, env: WorkflowEnvironment, policy:
     case_id = await raise_case(client, policy, level="emergency", category="greenery")
     await report_in(client, case_id, "landscaping")
     await sign(client, case_id, "landscaping")
-    await skip(env, days=3, minutes=1)
+    await skip_past(client, env, case_id, lambda s: s.deadlines.confirmation)
     await final_state(client, case_id)
     return case_id
 
@@ -179,7 +188,8 @@ async def joint_reconvened_and_supervised(
 ) -> str:
     """At joint: a late meeting, a failed task that reconvenes it, an overdue plan."""
     case_id = await raise_case(client, policy, level="joint", category="illegal_structure")
-    await skip(env, days=3, minutes=1)  # no meeting within 3 days: overdue, re-armed
+    # no meeting within 3 working days: overdue, re-armed a day after the miss
+    await skip_past(client, env, case_id, lambda s: s.deadlines.joint_meeting)
     await until(client, case_id, lambda s: any(e.kind == "joint_meeting_overdue" for e in s.events))
     meeting = HoldJointMeeting(
         action_id=aid(),
@@ -187,13 +197,14 @@ async def joint_reconvened_and_supervised(
         attendees=["urban_management", "housing", "police"],
         decision="demolish; police keep order",
         deadline_seconds=2 * 86400,
+        actor=STATION_ACTOR,
     )
     await do(client, case_id, meeting)
     await sign(client, case_id, "housing", "unresolved", reason="owner obtained an injunction")
     meeting.action_id = aid()
     meeting.deadline_seconds = 86400
     await do(client, case_id, meeting)
-    await skip(env, days=1, minutes=1)  # the plan is overdue: supervised (督办)
+    await skip_past(client, env, case_id, lambda s: s.deadlines.resolve)  # 督办
     await until(client, case_id, lambda s: any(e.kind == "supervised" for e in s.events))
     for department in ("urban_management", "housing", "police"):
         await sign(client, case_id, department)
@@ -255,4 +266,5 @@ SCENARIOS: dict[str, Scenario] = {
     "joint_reconvened_and_supervised": joint_reconvened_and_supervised,
     "withdrawn": withdrawn,
     "joint_with_evidence": joint_with_evidence,
+    **STATION_SCENARIOS,
 }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from models import clock
+from models.levels import WhistleLevel
 from models.policy import Policy
 from tests import scenarios
 from tests.casekit import final_state, kinds
@@ -75,7 +79,13 @@ async def test_missed_resolution_escalates(
     escalation = next(e for e in state.events if e.kind == "escalated")
     assert (escalation.from_level, escalation.to_level) == ("enforcement", "joint")
     assert escalation.reason == "resolve deadline missed"
-    assert (escalation.at - state.raised_at).total_seconds() == pytest.approx(5 * 86400, abs=60)
+    # at the deadline of 5 working days (工作日) the first dispatch set, supervised first
+    first = datetime.fromisoformat(state.events[1].detail["resolve_deadline"])
+    expected = clock.resolve_by(state.policy, WhistleLevel.ENFORCEMENT, state.raised_at).at
+    assert first == expected and first - state.raised_at >= timedelta(days=5)
+    assert abs((escalation.at - first).total_seconds()) < 60
+    supervised = next(e for e in state.events if e.kind == "supervised")
+    assert supervised.seq < escalation.seq and supervised.detail["departments"] == "environment"
 
 
 async def test_two_returns_send_the_case_to_the_joint_task_force(
@@ -84,8 +94,18 @@ async def test_two_returns_send_the_case_to_the_joint_task_force(
     state = await final_state(client, await scenarios.returns_to_joint(client, env, policy))
     assert state.returns == 2
     k = kinds(state)
-    assert k[:6] == ["raised", "dispatched", "returned", "lead_changed", "returned", "escalated"]
-    escalation = state.events[5]
+    assert k[:8] == [
+        "raised",
+        "dispatched",
+        "return_requested",  # the unit stays until the station reviews it
+        "returned",
+        "lead_changed",
+        "return_requested",
+        "returned",
+        "escalated",
+    ]
+    assert all(e.actor == "station:anning" for e in state.events if e.kind == "returned")
+    escalation = state.events[7]
     assert escalation.to_level == "joint" and "returned 2 times" in (escalation.reason or "")
     # The departments that bounced the case are brought back for the joint meeting.
     assert {a.department for a in state.departments if a.in_plan} == {"urban_management", "housing"}
@@ -122,7 +142,10 @@ async def test_unconfirmed_case_closes_after_the_window(
     resolved = next(e for e in state.events if e.kind == "resolved")
     closed = state.events[-1]
     assert closed.kind == "closed" and closed.actor == "system"
-    assert (closed.at - resolved.at).total_seconds() == pytest.approx(3 * 86400, abs=60)
+    # 3 working days after the resolution, from the calendar the case pinned
+    expected = clock.confirmation_by(state.policy, resolved.at).at
+    assert abs((closed.at - expected).total_seconds()) < 60
+    assert closed.at - resolved.at >= timedelta(days=3)
 
 
 async def test_branch_escalates_by_hand(
@@ -151,6 +174,17 @@ async def test_joint_meeting_overdue_reconvened_and_supervised(
     assert k.index("joint_meeting_overdue") < k.index("joint_meeting_held")
     assert "joint_meeting_reconvened" in k and k.count("joint_meeting_held") == 2
     assert "supervised" in k and "resolve_missed" in k
+    # a miss never buys time: re-armed one supervision interval (1d) after the miss
+    overdue = next(e for e in state.events if e.kind == "joint_meeting_overdue")
+    missed = datetime.fromisoformat(overdue.detail["missed"])
+    rearmed = datetime.fromisoformat(overdue.detail["joint_meeting_deadline"])
+    assert rearmed - missed == timedelta(days=1)
+    supervised = next(e for e in state.events if e.kind == "supervised")
+    plan = [e for e in state.events if e.kind == "joint_meeting_held"][-1]
+    plan_deadline = datetime.fromisoformat(plan.detail["deadline"])
+    assert datetime.fromisoformat(supervised.detail["resolve_deadline"]) == plan_deadline + (
+        timedelta(days=1)
+    )
     # police was brought in by the meeting although routing never named it
     assert state.assignment("police") is not None and state.assignment("police").in_plan  # type: ignore[union-attr]
     assert state.closing == "confirmed"

@@ -1,0 +1,143 @@
+"""The station's paths and the clocks of issue 11, on the time-skipping server:
+each asserts what must always hold (the rule), not how fast."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from models import clock
+from models.levels import WhistleLevel
+from models.policy import Policy
+from models.workdays import add_working_days
+from tests import station_scenarios as paths
+from tests.casekit import final_state, kinds
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def test_a_refused_return_keeps_the_unit_on_site(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.return_refused_at_emergency(client, env, policy))
+    k = kinds(state)
+    assert "return_requested" in k and "return_refused" in k and "returned" not in k
+    refused = next(e for e in state.events if e.kind == "return_refused")
+    assert refused.actor == "station:anning" and refused.reason == "moving the car is police work"
+    police = state.assignment("police")
+    assert police is not None and police.active and police.outcome == "resolved"
+    assert state.returns == 0 and state.level == "emergency" and state.closing == "confirmed"
+
+
+async def test_an_approved_return_sends_the_unit_routing_names(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(
+        client, await paths.return_approved_with_dispatch(client, env, policy)
+    )
+    left, sent = state.assignment("cg_b"), state.assignment("cg_a")
+    assert left is not None and not left.active and left.kind == "urban_management"
+    assert sent is not None and sent.active and sent.reported_in_at is not None
+    redispatched = next(e for e in state.events if e.kind == "redispatched")
+    assert redispatched.detail["added"] == "cg_a" and redispatched.detail["instead_of"] == "cg_b"
+    assert state.returns == 1 and state.lead == "pcs_anhua" and state.closing == "confirmed"
+
+
+async def test_redispatch_replaces_the_lead_and_supervision_is_recorded(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.redispatched_and_supervised(client, env, policy))
+    supervised = next(e for e in state.events if e.kind == "supervised")
+    assert supervised.actor == "station:anning" and supervised.reason == "30 minutes"
+    change = next(e for e in state.events if e.kind == "redispatched")
+    assert change.detail["added"] == "traffic_police" and change.detail["removed"] == "police"
+    police = state.assignment("police")
+    assert police is not None and police.removed and not police.active
+    assert state.lead == "traffic_police" and state.closing == "confirmed"
+
+
+async def test_the_branch_requests_and_the_station_convenes(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.joint_meeting_requested(client, env, policy))
+    k = kinds(state)
+    assert k.index("joint_meeting_requested") < k.index("escalated") < k.index("joint_meeting_held")
+    held = next(e for e in state.events if e.kind == "joint_meeting_held")
+    assert held.actor == "station:anning" and held.detail["lead"] == "police"
+    assert state.meeting is not None and state.meeting.convened_by == "station:anning"
+
+
+async def test_a_supervised_miss_never_buys_time(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.miss_supervised(client, env, policy))
+    assert state.level == "emergency" and "escalated" not in kinds(state)
+    dispatched = state.events[1]
+    deadline = _at(dispatched.detail["report_in_deadline"])
+    every = timedelta(seconds=state.policy.level(WhistleLevel.EMERGENCY).supervise_every_seconds)
+    supervisions = [e for e in state.events if e.kind == "supervised"]
+    assert len(supervisions) == 2
+    for event in supervisions:
+        moved = _at(event.detail["report_in_deadline"])
+        assert moved == deadline + every  # the missed deadline plus the interval, never more
+        deadline = moved
+    assert state.assignment("utilities").missed_deadlines == 2  # type: ignore[union-attr]
+
+
+async def test_an_escalated_miss_keeps_the_on_time_unit_and_the_clock(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.miss_escalated(client, env, policy))
+    first, second = [e for e in state.events if e.kind == "dispatched"]
+    missed = _at(first.detail["report_in_deadline"])
+    every = timedelta(seconds=policy.level(WhistleLevel.EMERGENCY).supervise_every_seconds)
+    assert _at(second.detail["report_in_deadline"]) <= missed + every
+    assert _at(second.detail["resolve_deadline"]) <= _at(first.detail["resolve_deadline"])
+    report_ins = [e.department for e in state.events if e.kind == "reported_in"]
+    assert report_ins == ["fire_rescue", "police"]  # fire rescue was on time: not asked again
+    k = kinds(state)
+    assert k.index("report_in_missed") < k.index("supervised") < k.index("escalated")
+    assert state.assignment("police").missed_deadlines == 1  # type: ignore[union-attr]
+    assert state.assignment("fire_rescue").missed_deadlines == 0  # type: ignore[union-attr]
+
+
+async def test_a_score_of_1_means_redo_then_the_station(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(client, await paths.redo_then_station(client, env, policy))
+    redos = [e for e in state.events if e.kind == "reopened"]
+    assert [e.detail["satisfaction"] for e in redos] == ["1", "1", "1"]
+    assert [e.detail.get("to") for e in redos] == [None, None, "station"]
+    assert state.redos == policy.rules.redo_cap
+    escalation = next(e for e in state.events if e.kind == "escalated")
+    assert escalation.to_level == "joint" and "redos" in (escalation.reason or "")
+    assert [e.kind for e in state.events].count("confirmed") == 1
+    assert state.satisfaction == 4 and state.closing == "confirmed"
+
+
+async def test_working_days_skip_the_holiday_and_count_the_make_up_saturday(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    state = await final_state(
+        client, await paths.working_days_across_a_holiday(client, env, policy)
+    )
+    pinned = state.policy.working_time
+    assert pinned is not None and pinned.calendar.holidays and pinned.calendar.workdays
+    deadline = _at(state.events[1].detail["resolve_deadline"])
+    expected = add_working_days(state.raised_at, 5, pinned.calendar, pinned.timezone)
+    assert deadline == expected.deadline and not expected.estimated
+    assert deadline == clock.resolve_by(state.policy, WhistleLevel.ENFORCEMENT, state.raised_at).at
+    # the holiday week is skipped (more than a plain week), and the make-up Saturday counted
+    saturday = pinned.calendar.workdays[0]
+    assert deadline - state.raised_at > timedelta(days=7)
+    assert state.raised_at.date().isoformat() < saturday <= expected.last_day
+    without = replace(pinned.calendar, workdays=())
+    later = add_working_days(state.raised_at, 5, without, pinned.timezone)
+    assert later.deadline > deadline  # the make-up Saturday was a working day
+    missed = next(e for e in state.events if e.kind == "resolve_missed")
+    assert abs((missed.at - deadline).total_seconds()) < 60
