@@ -147,10 +147,27 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class CaseScope:
-    """Which cases a reader may see; None on a field means no restriction."""
+    """Which cases a reader may see; None on a field means no restriction.
+
+    ``compounds`` match whatever their case (``compound_in``): a case raised
+    before an organisation was put in force records the compound as the branch
+    wrote it (``Anningyuan``), the organisation knows it by its code
+    (``anningyuan``).
+    """
 
     compounds: frozenset[str] | None = None
     department: str | None = None
+
+
+def compound_in(compounds: frozenset[str]) -> ColumnElement[bool]:
+    """The case's compound is one of ``compounds``, case-insensitively.
+
+    ``lower()`` on both sides, in SQL on the column (SQLite and PostgreSQL
+    alike). SQLite's ``lower`` folds ASCII letters only: compound codes are
+    ASCII, and names in Chinese characters have no case to fold.
+    """
+    wanted = sorted({compound.lower() for compound in compounds})
+    return func.lower(col(CaseRecord.compound)).in_(wanted)
 
 
 def search_cases(
@@ -158,7 +175,7 @@ def search_cases(
 ) -> list[CaseRecord]:
     query = select(CaseRecord)
     if scope.compounds is not None:
-        query = query.where(col(CaseRecord.compound).in_(sorted(scope.compounds)))
+        query = query.where(compound_in(scope.compounds))
     for department in (scope.department, where.department):
         if department is not None:
             query = query.where(_lists_department(department))
