@@ -5,22 +5,21 @@ validators (models.rules), and the publisher. What actions do is in
 workflows.transitions, what deadlines do in workflows.deadlines, the moves they
 share in workflows.lifecycle, the event chain and outbox in workflows.ledger.
 Time comes from ``workflow.now()``; the SQL projection and the notification
-outbox are written by one activity, fed in order by a publisher task so that a
-database outage never holds up a deadline.
+outbox are written by one activity, fed in order by the publisher
+(workflows.publisher) so that a database outage never holds up a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from workflows.deadlines import fall_due, next_due
-from workflows.ledger import Ledger, summary
+from workflows.ledger import Ledger
+from workflows.publisher import Publisher
 from workflows.transitions import Transitions
 
 with workflow.unsafe.imports_passed_through():
@@ -57,17 +56,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.evidence import evidence_detail
     from models.levels import WhistleLevel
-    from models.publication import PUBLISH_CASE_CHANGES, CaseChanges
     from models.text_rules import RuleViolation
 
 RULE_VIOLATION = "RuleViolation"
-
-PUBLISH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=0,  # never give up: an outage must not lose an event
-)
 
 
 def _rejected(err: RuleViolation) -> ApplicationError:
@@ -107,8 +98,7 @@ class WhistleCase:
         self._ledger = Ledger(self._state)
         self._case = Transitions(self._state, self._ledger)
         self._changes = 0
-        self._published = 0
-        self._finished = False
+        self._publisher = Publisher(self._state, self._ledger)
         if self._invalid is None:
             # Dispatch here, not in run(): updates delivered with the start are
             # handled before run() begins, and must find the case dispatched.
@@ -133,7 +123,7 @@ class WhistleCase:
         if self._invalid:
             raise ApplicationError(self._invalid, type=RULE_VIOLATION, non_retryable=True)
         state = self._state
-        publisher = asyncio.create_task(self._publish_changes())
+        publisher = asyncio.create_task(self._publisher.run())
 
         while state.status.is_open:
             due = next_due(state)
@@ -146,7 +136,7 @@ class WhistleCase:
             fall_due(self._case, due.what)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._finished = True  # only now: a handler still running may record events
+        self._publisher.finished = True  # only now: a handler still running may record events
         await publisher
         return state
 
@@ -308,35 +298,3 @@ class WhistleCase:
             status=state.status.value,
             events=state.events[first:],
         )
-
-    # --- publishing --------------------------------------------------------
-
-    async def _publish_changes(self) -> None:
-        """Write events and notifications in order, one batch at a time."""
-        state = self._state
-        outbox = self._ledger.outbox
-        while True:
-            await workflow.wait_condition(
-                lambda: self._published < len(state.events) or self._finished
-            )
-            if self._published >= len(state.events) and not outbox:
-                return
-            upto = len(state.events)
-            notifications = list(outbox)
-            changes = CaseChanges(
-                summary=summary(state),
-                events=state.events[self._published : upto],
-                notifications=notifications,
-            )
-            # A regular activity, scheduled only once this workflow task commits.
-            # (Local activities halved the tasks per case, but a worker killed
-            # mid-task left side effects of a task that never committed: a
-            # ledger row whose time differed from the replayed event. Reverted.)
-            await workflow.execute_activity(
-                PUBLISH_CASE_CHANGES,
-                changes,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=PUBLISH_RETRY,
-            )
-            self._published = upto
-            del outbox[: len(notifications)]
