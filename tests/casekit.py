@@ -180,3 +180,38 @@ async def skip_past(
     now = await env.get_current_time()
     await env.sleep(max(at - now + by, timedelta(0)))
     return state
+
+
+# --- the station's review of returns (退单审核) ---------------------------------
+
+STATION_ACTOR = "station:anning"
+"""The street station's principal, as the tests' station actions name it."""
+
+
+async def review(
+    client: Client,
+    case_id: str,
+    department: str,
+    *,
+    approve: bool = True,
+    reason: str = "",
+) -> ActionResult:
+    """The station approves (the unit leaves) or refuses (it stays) a return."""
+    from models.case import ReviewReturn
+
+    action = ReviewReturn(
+        action_id=aid(),
+        actor=STATION_ACTOR,
+        department=department,
+        approve=approve,
+        reason=reason,
+    )
+    return await do(client, case_id, action)
+
+
+async def give_back(client: Client, case_id: str, department: str, reason: str) -> ActionResult:
+    """退单: the unit asks to return the case and the station approves; the
+    answer is the approval's (the unit leaving, and what follows)."""
+    asked = await sign(client, case_id, department, "not-ours", reason=reason)
+    assert [e.kind for e in asked.events] == ["return_requested"], asked.events
+    return await review(client, case_id, department)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from models import records, rules
+from models import clock, records, rules, station_rules
 from models.case import (
     Action,
     Assignment,
@@ -24,10 +24,15 @@ from models.case import (
     HoldJointMeeting,
     Outcome,
     RaiseWhistle,
+    Redispatch,
     Reopen,
     ReportIn,
     RequestExtension,
+    RequestJointMeeting,
+    ReviewReturn,
     SignOff,
+    Supervise,
+    UnitRef,
     Withdraw,
 )
 from models.evidence import Evidence
@@ -105,13 +110,17 @@ def refused(check: Callable[[], object], field: str) -> str:
 
 
 def test_raise_accepts_a_level_by_rank_or_name_and_routes_the_category() -> None:
+    # without an organisation, each department is its own unit (no kind)
     assert rules.check_raise(raise_request(level=2)) == (
         WhistleLevel.EMERGENCY,
-        ["fire_rescue", "police"],
+        [UnitRef(code="fire_rescue", kind=""), UnitRef(code="police", kind="")],
     )
     assert rules.check_raise(raise_request(level="emergency"))[0] == WhistleLevel.EMERGENCY
     named = rules.check_raise(raise_request(level=4, departments=["housing"]))
-    assert named == (WhistleLevel.JOINT, ["housing"])
+    assert named == (WhistleLevel.JOINT, [UnitRef(code="housing", kind="")])
+    # routed units are dispatched as they are
+    units = [UnitRef(code="fire_station_3", kind="fire_rescue")]
+    assert rules.check_raise(raise_request(units=units)) == (WhistleLevel.EMERGENCY, units)
 
 
 @pytest.mark.parametrize(
@@ -128,6 +137,8 @@ def test_raise_accepts_a_level_by_rank_or_name_and_routes_the_category() -> None
         ({"departments": ["ministry_of_magic"]}, "departments"),
         ({"departments": ["police"] * (MAX_DEPARTMENTS + 1)}, "departments"),
         ({"evidence": [Evidence(url="ftp://x", sha256="0" * 64)]}, "evidence[0].url"),
+        ({"units": [UnitRef(code="ps_1", kind="army")]}, "units"),
+        ({"units": [UnitRef(code="ps_1", kind="police")] * 2}, "units"),
     ],
 )
 def test_raise_refuses(changes: dict[str, object], field: str) -> None:
@@ -178,19 +189,40 @@ EVERY_ACTION: list[tuple[Callable[[CaseState, Any], None], Action]] = [
     (rules.check_confirm, Confirm(action_id="x", satisfaction=5)),
     (rules.check_reopen, Reopen(action_id="x", reason="back again")),
     (rules.check_withdraw, Withdraw(action_id="x", reason="duplicate")),
+    (
+        station_rules.check_review_return,
+        ReviewReturn(action_id="x", department="police", approve=True),
+    ),
+    (
+        station_rules.check_redispatch,
+        Redispatch(action_id="x", add=[UnitRef(code="ps_2", kind="police")], reason="nearer"),
+    ),
+    (station_rules.check_supervise, Supervise(action_id="x", note="act today")),
+    (
+        station_rules.check_request_joint_meeting,
+        RequestJointMeeting(action_id="x", reason="overlap"),
+    ),
 ]
-"""One action for each of the nine checks of an action on a case."""
+"""One action for each of the thirteen checks of an action on a case."""
+
+HELPERS = {"check_action", "check_units", "check_departments"}
+"""Checks of models.rules that the others (and check_raise) build on."""
 
 
 def test_every_action_covers_every_check() -> None:
     checks = {
-        name
-        for name, value in vars(rules).items()
+        f"{module.__name__}.{name}"
+        for module in (rules, station_rules)
+        for name, value in vars(module).items()
         if name.startswith("check_")
         and name != "check_raise"
-        and getattr(value, "__module__", "") == rules.__name__
+        and name not in HELPERS
+        and getattr(value, "__module__", "") == module.__name__
     }
-    assert len(EVERY_ACTION) == len(checks) == 9
+    covered = {f"{check.__module__}.{check.__name__}" for check, _ in EVERY_ACTION}
+    covered.add("models.rules.check_sign_off")  # wrapped in a lambda for its ``now``
+    assert checks == covered - {f"{__name__}.<lambda>"}
+    assert len(EVERY_ACTION) == len(checks) == 13
     assert {type(action).__name__ for _, action in EVERY_ACTION} == {
         "ReportIn",
         "SignOff",
@@ -201,6 +233,10 @@ def test_every_action_covers_every_check() -> None:
         "Confirm",
         "Reopen",
         "Withdraw",
+        "ReviewReturn",
+        "Redispatch",
+        "Supervise",
+        "RequestJointMeeting",
     }
 
 
@@ -257,11 +293,11 @@ def test_report_in() -> None:
     )
 
 
-def sign(state: CaseState, **changes: Any) -> None:
+def sign(state: CaseState, now: datetime = NOW, **changes: Any) -> None:
     action = replace(
         SignOff(action_id="s", department="fire_rescue", outcome="resolved"), **changes
     )
-    rules.check_sign_off(state, action, NOW)
+    rules.check_sign_off(state, action, now)
 
 
 def test_sign_off() -> None:
@@ -276,10 +312,14 @@ def test_sign_off() -> None:
 
 
 def test_a_return_needs_a_reason_code_within_the_window() -> None:
-    sign(case(reported_in=False), outcome=Outcome.NOT_OURS, reason="wrong_locality")
+    publicity = case(level=WhistleLevel.PUBLICITY, reported_in=False)
+    sign(publicity, outcome=Outcome.NOT_OURS, reason="wrong_locality")
+    sign(case(), outcome=Outcome.NOT_OURS, reason="wrong_locality")
     refused(lambda: sign(case(), outcome=Outcome.NOT_OURS, reason="because"), "reason")
-    late = T0 + timedelta(seconds=POLICY.rules.return_window_seconds + 1)
-    with pytest.raises(RuleViolation, match=r"^outcome: a return is accepted within"):
+    window_ends = clock.return_window_ends(POLICY, T0).at
+    sign(case(), outcome=Outcome.NOT_OURS, reason="duplicate", now=window_ends)
+    late = window_ends + timedelta(seconds=1)
+    with pytest.raises(RuleViolation, match=r"^outcome: a return is accepted within 2wd"):
         rules.check_sign_off(
             case(),
             SignOff(action_id="s", department="police", outcome="not-ours", reason="duplicate"),
@@ -288,6 +328,47 @@ def test_a_return_needs_a_reason_code_within_the_window() -> None:
     refused(
         lambda: sign(joint_in_progress(), outcome=Outcome.NOT_OURS, reason="duplicate"), "outcome"
     )
+
+
+def test_at_the_emergency_whistle_a_unit_reports_in_before_asking_to_return() -> None:
+    message = refused(
+        lambda: sign(case(reported_in=False), outcome=Outcome.NOT_OURS, reason="duplicate"),
+        "outcome",
+    )
+    assert "at the emergency whistle a unit comes on site first" in message
+    sign(case(), outcome=Outcome.NOT_OURS, reason="duplicate")  # on site: it may ask
+
+
+def test_a_return_awaiting_review_is_not_asked_twice() -> None:
+    state = case()
+    state.assignment("fire_rescue").return_requested_at = NOW  # type: ignore[union-attr]
+    message = refused(
+        lambda: sign(state, outcome=Outcome.NOT_OURS, reason="duplicate"), "department"
+    )
+    assert "awaiting the station's review" in message
+    sign(state)  # acting lets the request lapse: a sign-off is still accepted
+
+
+def check_review(state: CaseState, **changes: Any) -> None:
+    action = replace(ReviewReturn(action_id="v", department="fire_rescue", approve=True), **changes)
+    station_rules.check_review_return(state, action)
+
+
+def test_review_return() -> None:
+    refused(lambda: check_review(case()), "department")  # nothing to review
+    state = case()
+    state.assignment("fire_rescue").return_requested_at = NOW  # type: ignore[union-attr]
+    check_review(state)
+    check_review(state, approve=False, reason="your area")
+    refused(lambda: check_review(state, approve=False), "reason")  # a refusal says why
+    refused(lambda: check_review(state, department="housing"), "department")
+    instead = [UnitRef(code="ps_2", kind="police")]
+    check_review(state, dispatch=instead)
+    refused(lambda: check_review(state, approve=False, reason="no", dispatch=instead), "dispatch")
+    on_case = [UnitRef(code="police", kind="police")]
+    message = refused(lambda: check_review(state, dispatch=on_case), "dispatch")
+    assert "already on the case" in message
+    refused(lambda: check_review(state, dispatch=[UnitRef(code="x", kind="army")]), "dispatch")
 
 
 def test_at_the_joint_task_force_sign_offs_follow_the_plan() -> None:
@@ -346,6 +427,11 @@ def test_joint_meeting() -> None:
     due = case(level=WhistleLevel.JOINT, status=CaseStatus.JOINT_MEETING)
     meet(due)
     meet(due, attendees=["police", "housing"], tasks={"housing": "inspect"})
+    # a unit new to the case joins it by the meeting, with its kind
+    meet(due, join=[UnitRef(code="ps_7", kind="police")], lead="ps_7", tasks={"ps_7": "patrol"})
+    message = refused(lambda: meet(due, attendees=["police", "ps_7"]), "attendees")
+    assert "bring a unit new to the case in with join" in message
+    refused(lambda: meet(due, join=[UnitRef(code="ps_7", kind="army")]), "join")
     refused(lambda: meet(case()), "level")
     refused(lambda: meet(joint_in_progress()), "status")
     refused(lambda: meet(due, lead="housing"), "lead")
