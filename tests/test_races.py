@@ -19,6 +19,8 @@ from store.reads import case_events
 from tests.casekit import aid, raise_case, report_in, until
 
 RACE = parse_policy('[levels.publicity]\nreport_in = "2s"\nresolve = "5s"\n', source="races")
+EVERY = timedelta(seconds=RACE.levels["publicity"].supervise_every_seconds)
+"""A late unit's next deadline is at most this after the one it missed."""
 CASES = 16
 SPREAD = 0.8
 """Actions land from SPREAD seconds before the deadline to SPREAD after it."""
@@ -93,13 +95,27 @@ async def test_report_ins_racing_their_deadline(dev_client: Client, engine: Engi
         reported = _at_publicity(state, "reported_in", "police")
         missed = _at_publicity(state, "report_in_missed", "police")
         assert reported != missed, [e.kind for e in state.events]
+        escalated = next(e for e in state.events if e.kind == "escalated")
         if reported:
-            won += 1
+            won += 1  # on time: it stays reported in at the next whistle
+            assert recorded.level == "publicity" and recorded.seq < escalated.seq
         else:
             lost += 1
-            escalated = next(e for e in state.events if e.kind == "escalated")
             assert recorded.level == "emergency" and recorded.seq > escalated.seq
         assert sum(e.kind == "reported_in" and e.department == "police" for e in state.events) == 1
+        police = state.assignment("police")
+        assert police is not None and police.reported_in_at == recorded.at
+        # a miss never buys time: the late unit's next deadline is capped
+        (miss,) = [
+            e
+            for e in state.events
+            if e.kind == "report_in_missed" and e.department == "fire_rescue"
+        ]
+        cap = datetime.fromisoformat(miss.detail["deadline"]) + EVERY
+        dispatched = next(
+            e for e in state.events if e.kind == "dispatched" and e.level == "emergency"
+        )
+        assert datetime.fromisoformat(dispatched.detail["report_in_deadline"]) <= cap
     assert won and lost, (won, lost)  # the spread straddles the deadline
 
 
@@ -119,8 +135,21 @@ async def test_sign_offs_racing_the_resolve_deadline(dev_client: Client, engine:
                 e.seq for e in state.events if e.kind in ("signed_off", "resolved")
             ]
         else:
-            lost += 1  # the whistle went up first: a new dispatch, not reported in yet
-            assert attempt.result is None
-            assert attempt.refusal and "must report in before signing off" in attempt.refusal
-            assert state.level == "emergency"
+            # The whistle went up first. Both units had reported in on time, so
+            # they stay reported in: the late sign-off lands at the next whistle,
+            # whose resolve deadline is capped by the missed one.
+            lost += 1
+            assert attempt.result is not None and attempt.refusal is None, attempt.refusal
+            escalated = next(e for e in state.events if e.kind == "escalated")
+            signed_off, resolved = attempt.result.events
+            assert (signed_off.kind, resolved.kind) == ("signed_off", "resolved")
+            assert signed_off.level == "emergency" and signed_off.seq > escalated.seq
+            assert state.events[signed_off.seq - 1] == signed_off
+            assert state.status == "awaiting_confirmation" and state.level == "emergency"
+            (miss,) = [e for e in state.events if e.kind == "resolve_missed"]
+            cap = datetime.fromisoformat(miss.detail["deadline"]) + EVERY
+            dispatched = next(
+                e for e in state.events if e.kind == "dispatched" and e.level == "emergency"
+            )
+            assert datetime.fromisoformat(dispatched.detail["resolve_deadline"]) <= cap
     assert won and lost, (won, lost)

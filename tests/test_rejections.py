@@ -4,6 +4,7 @@ and the history does not grow by a single event."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 from temporalio.client import Client
@@ -11,22 +12,29 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from casework.cases import ActionRejected, act, raise_whistle
+from models import clock
 from models.case import (
     Action,
     Confirm,
     DecideExtension,
     Escalate,
     HoldJointMeeting,
+    Redispatch,
     Reopen,
     ReportIn,
     RequestExtension,
+    RequestJointMeeting,
+    ReviewReturn,
     SignOff,
+    Supervise,
+    UnitRef,
     Withdraw,
 )
 from models.evidence import Evidence
 from models.policy import Policy
 from models.text_rules import RuleViolation
 from tests.casekit import (
+    STATION_ACTOR,
     TASK_QUEUE,
     aid,
     do,
@@ -36,7 +44,6 @@ from tests.casekit import (
     raise_request,
     report_in,
     sign,
-    skip,
     state_of,
     update_events,
 )
@@ -65,6 +72,11 @@ async def closed(client: Client, case_id: str) -> None:
 async def lead_signed_unresolved_elsewhere(client: Client, case_id: str) -> None:
     await both_reported_in(client, case_id)
     await sign(client, case_id, "police", "resolved")
+
+
+async def return_pending(client: Client, case_id: str) -> None:
+    await both_reported_in(client, case_id)
+    await sign(client, case_id, "police", "not-ours", reason="wrong_locality")
 
 
 async def extension_pending(client: Client, case_id: str) -> None:
@@ -149,6 +161,67 @@ CASES: list[tuple[str, Setup, Action, str]] = [
         nothing,
         SignOff(action_id="a", department="police", outcome="not-ours", reason="busy"),
         "reason: a not-ours sign-off needs a reason code",
+    ),
+    (
+        "return before report-in at the emergency whistle",
+        nothing,
+        SignOff(action_id="a", department="police", outcome="not-ours", reason="wrong_locality"),
+        "outcome: at the emergency whistle a unit comes on site first: report in, "
+        "then ask to return the case",
+    ),
+    (
+        "second return request",
+        return_pending,
+        SignOff(action_id="a", department="police", outcome="not-ours", reason="duplicate"),
+        "department: 'police' has a return awaiting the station's review",
+    ),
+    (
+        "review with no return asked",
+        both_reported_in,
+        ReviewReturn(action_id="a", actor=STATION_ACTOR, department="police", approve=True),
+        "department: 'police' has no return awaiting review",
+    ),
+    (
+        "return refused without reason",
+        return_pending,
+        ReviewReturn(action_id="a", actor=STATION_ACTOR, department="police", approve=False),
+        "reason: must not be empty",
+    ),
+    (
+        "a unit sent instead on a refusal",
+        return_pending,
+        ReviewReturn(
+            action_id="a",
+            actor=STATION_ACTOR,
+            department="police",
+            approve=False,
+            reason="stay",
+            dispatch=[UnitRef(code="ps_2", kind="police")],
+        ),
+        "dispatch: names the unit to send instead; only with an approval",
+    ),
+    (
+        "re-dispatch of a unit on the case",
+        both_reported_in,
+        Redispatch(
+            action_id="a",
+            actor=STATION_ACTOR,
+            add=[UnitRef(code="police", kind="police")],
+            reason="r",
+        ),
+        "add: 'police' is already on the case",
+    ),
+    (
+        "supervision without a note",
+        nothing,
+        Supervise(action_id="a", actor=STATION_ACTOR, note=" "),
+        "note: must not be empty",
+    ),
+    (
+        "joint meeting asked awaiting confirmation",
+        awaiting_confirmation,
+        RequestJointMeeting(action_id="a", reason="r"),
+        "the case awaits confirmation; reopen it instead",
     ),
     (
         "oversized note",
@@ -342,7 +415,7 @@ async def test_joint_rules(dev_client: Client, policy: Policy) -> None:
         ),
         (
             HoldJointMeeting(action_id="a", lead="army", attendees=["army"]),
-            "attendees: unknown department 'army'",
+            "attendees: 'army' is neither on the case nor a department of the policy",
         ),
         (
             HoldJointMeeting(action_id="a", lead="housing", tasks={"police": "x"}),
@@ -397,10 +470,15 @@ async def test_return_after_the_window_is_refused(
 ) -> None:
     case_id = await raise_case(client, policy, level="publicity", category="greenery")
     await report_in(client, case_id, "landscaping")
-    await skip(env, days=2, minutes=1)  # the return window is 2 days; resolve is 15
+    state = await state_of(client, case_id)
+    dispatched = state.assignment("landscaping").dispatched_at  # type: ignore[union-attr]
+    window_ends = clock.return_window_ends(state.policy, dispatched).at  # 2wd; resolve is 15wd
+    assert window_ends < state.deadlines.resolve  # type: ignore[operator]
+    await env.sleep(window_ends + timedelta(minutes=1) - await env.get_current_time())
     before = await state_of(client, case_id)
+    assert before.status == "in_progress" and before.level == "publicity"
     accepted = await update_events(client, case_id)
-    with pytest.raises(ActionRejected, match="a return is accepted within 2d of dispatch"):
+    with pytest.raises(ActionRejected, match="a return is accepted within 2wd of dispatch"):
         await sign(client, case_id, "landscaping", "not-ours", reason="not_our_duty")
     # (the time-skipping server logs a workflow task for a rejected update, so
     # the history length is checked on the real server in the tests above)
