@@ -461,6 +461,31 @@ async def test_a_missed_report_in_under_supervise_stays_and_never_buys_time(
     assert state.deadlines.report_in == first + 2 * every
 
 
+async def test_a_missed_resolve_under_supervise_stays_and_never_buys_time(
+    client: Client, env: WorkflowEnvironment
+) -> None:
+    case_id = await raise_case(client, SUPERVISE, level="emergency", category="fire_lane")
+    await report_in(client, case_id, "fire_rescue", "police")
+    state = await until(client, case_id, lambda s: s.status == "in_progress")
+    first = state.deadlines.resolve
+    assert first is not None
+    every = SUPERVISE_EVERY["emergency"]
+    for misses in (1, 2):
+        missed_at = first + (misses - 1) * every
+        await skip_to(env, missed_at)
+        state = await until(client, case_id, counted("resolve_missed", misses))
+        assert one(state, "resolve_missed") == ["fire_rescue"] * misses  # the lead's
+        supervised = [e for e in state.events if e.kind == "supervised"][-1]
+        assert supervised.actor == "system" and supervised.detail["departments"] == "fire_rescue"
+        assert supervised.detail["resolve_deadline"] == iso(missed_at + every)
+        assert state.deadlines.resolve == missed_at + every  # never more
+        assert (state.level, state.status) == (WhistleLevel.EMERGENCY, CaseStatus.IN_PROGRESS)
+        assert "escalated" not in kinds(state)
+        assert state.assignment("fire_rescue").missed_deadlines == misses  # type: ignore[union-attr]
+    result = await sign(client, case_id, "fire_rescue")  # late, but done: to confirmation
+    assert result.status == "awaiting_confirmation"
+
+
 async def test_at_the_joint_task_force_a_miss_is_supervised_a_day_at_a_time(
     client: Client, env: WorkflowEnvironment, policy: Policy
 ) -> None:

@@ -339,6 +339,16 @@ def test_at_the_emergency_whistle_a_unit_reports_in_before_asking_to_return() ->
     sign(case(), outcome=Outcome.NOT_OURS, reason="duplicate")  # on site: it may ask
 
 
+def test_a_case_raised_before_the_review_returns_as_it_did() -> None:
+    # its pinned policy has no return review: a not-ours leaves at once, on site or not
+    before = replace(
+        POLICY,
+        rules=replace(POLICY.rules, return_review_seconds=0, return_review_working_days=0),
+    )
+    assert not clock.reviews_returns(before)
+    sign(case(reported_in=False, policy=before), outcome=Outcome.NOT_OURS, reason="duplicate")
+
+
 def test_a_return_awaiting_review_is_not_asked_twice() -> None:
     state = case()
     state.assignment("fire_rescue").return_requested_at = NOW  # type: ignore[union-attr]
