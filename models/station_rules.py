@@ -39,6 +39,10 @@ def check_request_joint_meeting(state: CaseState, action: RequestJointMeeting) -
 def check_review_return(state: CaseState, action: ReviewReturn) -> None:
     check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=not action.approve)
+    if state.status not in _HANDLED:
+        raise RuleViolation(
+            f"status: returns are reviewed while the case is handled; it is {state.status}"
+        )
     item = state.assignment(action.department)
     if item is None or item.return_requested_at is None:
         raise RuleViolation(f"department: {action.department!r} has no return awaiting review")

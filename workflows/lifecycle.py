@@ -124,6 +124,7 @@ class Lifecycle:
         now = workflow.now()
         policy = state.policy
         joint = level == WhistleLevel.JOINT
+        lapsed = self.lapse_returns()
         for item in state.departments:
             if item.removed:
                 continue
@@ -139,8 +140,6 @@ class Lifecycle:
                 item.task = ""
                 item.pending_extension_seconds = 0
                 item.pending_extension_reason = ""
-                item.return_requested_at = None
-                item.return_reason = ""
         state.extension_granted_seconds = 0
         state.meeting = None
         state.deadlines = Deadlines()
@@ -171,11 +170,21 @@ class Lifecycle:
                 "report_in_deadline": iso(state.deadlines.report_in),
                 "joint_meeting_deadline": iso(state.deadlines.joint_meeting),
                 "resolve_deadline": iso(state.deadlines.resolve),
+                "returns_lapsed": lapsed,
                 **self.estimated(),
             },
         )
         for name in dispatched:
             self.ledger.notify(name, "dispatch", f"{level.label} whistle: {state.title}")
+
+    def lapse_returns(self) -> str:
+        """Returns awaiting review lapse when the whistle moves on (a new whistle
+        dispatches afresh; a resolved case needs none): the units, for the event."""
+        lapsed = [a for a in self.state.departments if a.return_requested_at is not None]
+        for item in lapsed:
+            item.return_requested_at = None
+            item.return_reason = ""
+        return ",".join(item.department for item in lapsed)
 
     def add_units(self, units: list[UnitRef], *, at: int | None = None) -> list[Assignment]:
         """Put units new to the case on it, dispatched now (at position ``at``:
@@ -219,12 +228,14 @@ class Lifecycle:
         for item in state.departments:
             item.pending_extension_seconds = 0
             item.pending_extension_reason = ""
+        lapsed = self.lapse_returns()
         state.status = CaseStatus.AWAITING_CONFIRMATION
         self.ledger.record(
             EventKind.RESOLVED,
             actor=SYSTEM,
             detail={
                 "confirmation_deadline": iso(state.deadlines.confirmation),
+                "returns_lapsed": lapsed,
                 **self.estimated(),
             },
         )

@@ -4,7 +4,9 @@ then as the policy says ("事不完、人不撤": a miss never buys time).
 Under a policy with a supervision interval, a late unit's next deadline is at
 most the missed one plus that interval, at the same whistle (``supervise``) or
 the next (``escalate``), and units that reported in on time stay reported in.
-Cases raised before the interval existed keep their old course: a fresh
+Going up to the joint task force is the one exception: there the late unit
+has no deadline of its own until the station's joint meeting sets the plan,
+and the meeting's deadline is the station's. Cases raised before the interval existed keep their old course: a fresh
 whistle, or at the joint task force a fresh plan window.
 Pure: time comes from ``workflow.now()``.
 """
