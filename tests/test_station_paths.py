@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models import clock
+from models.case import ReviewReturn
+from models.errors import ActionRejected
 from models.levels import WhistleLevel
 from models.policy import Policy
 from models.workdays import add_working_days
 from tests import station_scenarios as paths
-from tests.casekit import final_state, kinds
+from tests.casekit import aid, do, final_state, kinds, raise_case, report_in, sign, state_of
 
 
 def _at(text: str) -> datetime:
@@ -141,3 +144,20 @@ async def test_working_days_skip_the_holiday_and_count_the_make_up_saturday(
     assert later.deadline > deadline  # the make-up Saturday was a working day
     missed = next(e for e in state.events if e.kind == "resolve_missed")
     assert abs((missed.at - deadline).total_seconds()) < 60
+
+
+async def test_a_return_awaiting_review_lapses_on_the_record_when_resolved(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    case_id = await raise_case(client, policy, level="enforcement", category="parking")
+    await sign(client, case_id, "urban_management", "not-ours", reason="not_our_duty")
+    await report_in(client, case_id, "police")
+    await sign(client, case_id, "police")
+    state = await state_of(client, case_id)
+    resolved = next(e for e in state.events if e.kind == "resolved")
+    assert resolved.detail["returns_lapsed"] == "urban_management"
+    assert all(a.return_requested_at is None for a in state.departments)
+    late = ReviewReturn(action_id=aid(), department="urban_management", approve=True)
+    with pytest.raises(ActionRejected, match="returns are reviewed while the case is handled"):
+        await do(client, case_id, late)
+    assert await state_of(client, case_id) == state
