@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from api.bodylimit import BodyLimit
 from api.docs import add_docs
-from api.routes import actions, admin, assessment, cases
+from api.routes import actions, admin, assessment, cases, station
 from casework.connection import connect
 from models.errors import (
     ActionRejected,
@@ -87,7 +87,7 @@ def create_app(
     app.state.settings = settings
     add_error_answers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
-    for module in (cases, actions, assessment, admin):
+    for module in (cases, actions, station, assessment, admin):
         app.include_router(module.router)
     add_docs(app)
     return app

@@ -57,6 +57,7 @@ OptionalShort = Annotated[str, Field(max_length=SHORT_MAX), _text(SHORT_MAX)]
 Title = Annotated[str, Field(max_length=TITLE_MAX), _text(TITLE_MAX, required=True)]
 Long = Annotated[str, Field(max_length=LONG_MAX), _text(LONG_MAX, multiline=True)]
 Reason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX, required=True)]
+Note = Annotated[str, Field(max_length=LONG_MAX), _text(LONG_MAX, required=True, multiline=True)]
 OptionalReason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX)]
 Code = Annotated[str, Field(pattern=DEPARTMENT_CODE)]
 Duration = Annotated[str, Field(max_length=32, examples=["30m", "2d"]), AfterValidator(_duration)]
@@ -158,6 +159,8 @@ class ExtensionDecisionBody(Body):
 class JointMeetingBody(Body):
     lead: Code
     attendees: list[Code] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
+    join: list[Code] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
+    """Units new to the case that the meeting brings in (attendees too)."""
     decision: Long = ""
     tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=MAX_DEPARTMENTS)
     deadline: Duration | None = None
@@ -166,6 +169,39 @@ class JointMeetingBody(Body):
 
 class ReasonBody(Body):
     reason: Reason
+
+
+# --- the station ---------------------------------------------------------------
+
+UnitCodes = Annotated[list[Code], Field(max_length=MAX_DEPARTMENTS)]
+"""Unit codes of the organisation in force (its department codes without one)."""
+
+
+class ReturnReviewBody(Body):
+    """退单审核: approve a unit's pending return (it leaves) or refuse it (it stays)."""
+
+    department: Code
+    """The unit whose return is reviewed."""
+    approve: bool
+    reason: OptionalReason = ""
+    """Needed to refuse."""
+    dispatch: UnitCodes = Field(default_factory=list)
+    """On approval: the units to dispatch instead."""
+
+
+class RedispatchBody(Body):
+    """改派: add units to the case, or replace one of them."""
+
+    add: Annotated[list[Code], Field(min_length=1, max_length=MAX_DEPARTMENTS)]
+    replace: Code | None = None
+    """The unit that leaves, replaced by ``add``; none adds to those on the case."""
+    reason: Reason
+
+
+class SuperviseBody(Body):
+    """督办: press the units on the case, with a note."""
+
+    note: Note
 
 
 class ConfirmBody(Body):

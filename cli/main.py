@@ -2,7 +2,8 @@
 
 The commands live by concern: ``cli.server`` (dev, serve, worker),
 ``cli.actions`` (what branches and departments do to a case), ``cli.plans``
-(meeting, extend), ``cli.reading`` (show, cases, policy), ``cli.org`` (org),
+(request-meeting, meeting, extend), ``cli.station`` (review-return,
+redispatch, supervise, overdue), ``cli.reading`` (show, cases, policy), ``cli.org`` (org),
 ``cli.audit`` (audit), ``cli.stats`` (stats) and ``cli.admin`` (admin); their
 shared options are in ``cli.options``, what else they share in
 ``cli.support``. This module only assembles them.
@@ -16,7 +17,7 @@ import sys
 
 import typer
 
-from cli import actions, org, plans, reading, server
+from cli import actions, org, plans, reading, server, station
 from cli.admin import admin
 from cli.audit import audit
 from cli.stats import stats_app
@@ -34,14 +35,20 @@ app.command()(server.worker)
 # a branch
 app.command("raise")(actions.raise_)
 app.command()(actions.escalate)
-app.command()(plans.meeting)
+app.command("request-meeting")(plans.request_meeting)
 app.command()(actions.confirm)
 app.command()(actions.reopen)
 app.command()(actions.withdraw)
-# a department
+# a department (a unit)
 app.command("report-in")(actions.report_in)
 app.command("sign-off")(actions.sign_off)
 app.command()(plans.extend)
+# the street's station
+app.command()(plans.meeting)
+app.command("review-return")(station.review_return)
+app.command()(station.redispatch)
+app.command()(station.supervise)
+app.command()(station.overdue)
 # reading
 app.command()(reading.show)
 app.command()(reading.cases)

@@ -1,5 +1,6 @@
-"""Plans and time: the branch records the joint meeting (联席会议) and its plan;
-a department asks for an extension (延期) and the branch decides it."""
+"""Plans and time: the branch requests a joint meeting (联席会议) and the station
+holds it and sets the plan; a unit asks for an extension (延期) and the station
+decides it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,32 @@ from cli.options import (
     branch_actor,
     department_actor,
 )
-from models.case import Action, DecideExtension, HoldJointMeeting, RequestExtension
+from cli.remote import action_request
+from cli.station import deliver, station_actor, units
+from models.case import (
+    Action,
+    DecideExtension,
+    HoldJointMeeting,
+    RequestExtension,
+    RequestJointMeeting,
+)
+
+
+def request_meeting(
+    case_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why the units must meet.")],
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The branch asks the street's station to convene a joint meeting (联席会议)."""
+    action = RequestJointMeeting(
+        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    )
+    request = ("/joint-meeting-request", {"reason": reason})
+    deliver(case_id, action, request, as_json, support.remote(api, token))
 
 
 def meeting(
@@ -28,6 +54,10 @@ def meeting(
     lead: Annotated[str, typer.Option("--lead", help="Lead department of the joint plan.")],
     attendee: Annotated[
         list[str] | None, typer.Option("--attendee", help="Defaults to the case's departments.")
+    ] = None,
+    join: Annotated[
+        list[str] | None,
+        typer.Option("--join", help="A unit new to the case that the meeting brings in."),
     ] = None,
     decision: Annotated[str, typer.Option("--decision")] = "",
     task: Annotated[
@@ -43,24 +73,28 @@ def meeting(
     token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record the joint meeting (联席会议) and its plan, at the joint task force."""
+    """The station holds the joint meeting (联席会议) and sets its plan, at the joint task force."""
     tasks: dict[str, str] = {}
     for item in task or []:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             output.fail(f"task: must be DEPARTMENT=TASK; got {item!r}", output.EXIT_BAD_INPUT)
         tasks[name.strip()] = text.strip()
+    codes = list(join or [])
+    via = support.remote(api, token)
     action = HoldJointMeeting(
         action_id=action_id or new_action_id(),
-        actor=branch_actor(actor),
+        actor=station_actor(actor),
         lead=lead,
         attendees=list(attendee or []),
+        join=[] if via else units(codes, "join"),
         decision=decision,
         tasks=tasks,
         deadline_seconds=support.duration(deadline, "deadline") if deadline else None,
         evidence=support.evidence(evidence),
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    path, body = action_request(action)
+    deliver(case_id, action, (path, {**body, "join": codes}), as_json, via)
 
 
 def extend(
@@ -69,10 +103,10 @@ def extend(
     by: Annotated[str | None, typer.Option("--by", help="More time asked, e.g. 2d.")] = None,
     reason: Annotated[str, typer.Option("--reason")] = "",
     approve: Annotated[
-        bool, typer.Option("--approve", help="Branch: grant the pending request.")
+        bool, typer.Option("--approve", help="Station: grant the pending request.")
     ] = False,
     refuse: Annotated[
-        bool, typer.Option("--refuse", help="Branch: refuse it (needs --reason).")
+        bool, typer.Option("--refuse", help="Station: refuse it (needs --reason).")
     ] = False,
     actor: ActorOpt = None,
     action_id: ActionIdOpt = None,
@@ -80,7 +114,7 @@ def extend(
     token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A department asks for an extension (延期) with --by; the branch decides it."""
+    """A unit asks for an extension (延期) with --by; the station decides it."""
     if sum([by is not None, approve, refuse]) != 1:
         output.fail("extend: give exactly one of --by, --approve, --refuse", output.EXIT_BAD_INPUT)
     action: Action
@@ -95,7 +129,7 @@ def extend(
     else:
         action = DecideExtension(
             action_id=action_id or new_action_id(),
-            actor=branch_actor(actor),
+            actor=station_actor(actor),
             department=department,
             approve=approve,
             reason=reason,

@@ -81,12 +81,10 @@ async def test_a_whole_case_through_the_api_by_each_role(api: Api) -> None:
     for role in ("fire", "police"):
         await api.ok(role, "POST", f"/cases/{case}/report-in", {})
     await api.ok("fire", "POST", f"/cases/{case}/extensions", {"by": "1d", "reason": "tow truck"})
-    await api.ok(
-        "branch",
-        "POST",
-        f"/cases/{case}/extensions/decision",
-        {"department": "fire_rescue", "approve": True},
-    )
+    # The street's station decides it (tests/test_station_api.py), no longer the branch.
+    decision = {"department": "fire_rescue", "approve": True}
+    refused = await api.call("branch", "POST", f"/cases/{case}/extensions/decision", decision)
+    assert refused.status_code == 403
     await api.ok("fire", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
     await api.ok("branch", "POST", f"/cases/{case}/reopen", {"reason": "car is back"})
     await api.ok("fire", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
@@ -97,32 +95,25 @@ async def test_a_whole_case_through_the_api_by_each_role(api: Api) -> None:
     actors = {e["kind"]: e["actor"] for e in document["events"]}
     assert actors["raised"] == "branch:branch-t"
     assert actors["reported_in"] == "department:police-t"
-    assert actors["extension_approved"] == "branch:branch-t"
+    assert actors["extension_requested"] == "department:fire-t"
+    assert "extension_approved" not in actors
     assert actors["confirmed"] == "branch:branch-t"
     events = await api.ok("admin", "GET", f"/cases/{case}/events")
     assert events["events"] == document["events"]
 
 
-async def test_joint_meeting_and_countersign_through_the_api(api: Api) -> None:
+async def test_the_branch_no_longer_holds_the_joint_meeting(api: Api) -> None:
+    # The street's station holds it; the countersign that follows is in
+    # tests/test_station_api.py.
     case = await api.raise_case(
         level="joint", category="illegal_structure", departments=["housing", "police"]
     )
-    await api.ok(
-        "branch",
-        "POST",
-        f"/cases/{case}/joint-meeting",
-        {
-            "lead": "housing",
-            "decision": "demolish",
-            "tasks": {"police": "keep order"},
-            "deadline": "5d",
-        },
-    )
-    await api.ok("housing", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
-    result = await api.ok("police", "POST", f"/cases/{case}/sign-off", {"outcome": "resolved"})
-    assert result["status"] == "awaiting_confirmation"
-    escalate = await api.call("branch", "POST", f"/cases/{case}/escalate", {"reason": "more"})
-    assert escalate.status_code == 409
+    before = len((await api.case(case))["events"])
+    meeting = {"lead": "housing", "tasks": {"police": "keep order"}, "deadline": "5d"}
+    held = await api.call("branch", "POST", f"/cases/{case}/joint-meeting", meeting)
+    assert held.status_code == 403
+    assert "only a station may hold a joint meeting" in held.json()["detail"]
+    assert len((await api.case(case))["events"]) == before
 
 
 FORBIDDEN: list[tuple[str | None, str, str, Json, int]] = [

@@ -269,7 +269,9 @@ def test_default_actor_is_one_value_per_role(db: Path, delivered: list[Action]) 
         ["confirm", "c", "--satisfaction", "4"],
         ["reopen", "c", "--reason", "r"],
         ["withdraw", "c", "--reason", "r"],
+        ["request-meeting", "c", "--reason", "r"],
         ["meeting", "c", "--lead", "police"],
+        ["supervise", "c", "--note", "n"],
         ["report-in", "c", "-d", "police", "--actor", "officer Wang"],
     ):
         done = whistle(*args)
@@ -278,12 +280,14 @@ def test_default_actor_is_one_value_per_role(db: Path, delivered: list[Action]) 
         "department:police",
         "department:police",
         "department:police",
+        "station",  # the station decides extensions (extend --approve)
         "branch",
         "branch",
         "branch",
         "branch",
-        "branch",
-        "branch",
+        "branch",  # the branch requests a joint meeting,
+        "station",  # the station holds it
+        "station",  # and supervises (督办)
         "officer Wang",
     ]
 

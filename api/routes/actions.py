@@ -1,13 +1,22 @@
 """Actions on a case: a department reports in, signs off and asks for time; the
-branch decides extensions, records the joint meeting, escalates, confirms,
-reopens and withdraws. Each is applied once per Idempotency-Key."""
+branch requests a joint meeting, escalates, confirms, reopens and withdraws.
+The station's actions are in ``api.routes.station``. Each is applied once per
+Idempotency-Key."""
 
 from fastapi import APIRouter
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api import schemas
 from api.access import acting_department, require_kind
-from api.deps import CaseIdPath, ClientDep, IdempotencyKey, PrincipalDep, action_id
+from api.deps import (
+    CaseIdPath,
+    ClientDep,
+    EngineDep,
+    IdempotencyKey,
+    PrincipalDep,
+    action_id,
+)
 from api.responses import ActionDocument
 from api.routes.cases import visible_case
 from casework.cases import act
@@ -15,12 +24,11 @@ from casework.views import action_document
 from models.case import (
     Action,
     Confirm,
-    DecideExtension,
     Escalate,
-    HoldJointMeeting,
     Reopen,
     ReportIn,
     RequestExtension,
+    RequestJointMeeting,
     SignOff,
     Withdraw,
 )
@@ -31,7 +39,9 @@ from models.principals import Principal, PrincipalKind
 router = APIRouter(prefix="/cases/{case_id}")
 
 
-async def _apply(client: Client, case_id: str, action: Action, key: str | None) -> ActionDocument:
+async def apply_action(
+    client: Client, case_id: str, action: Action, key: str | None
+) -> ActionDocument:
     try:
         result = await act(client, case_id, action)
     except ActionRejected as err:
@@ -44,15 +54,21 @@ async def _apply(client: Client, case_id: str, action: Action, key: str | None) 
     return ActionDocument.model_validate(action_document(result))
 
 
+# ``engine``: a station sees its street's cases (scoping reads the organisation),
+# so its attempt at another role's action is a 403, not a 404.
+
+
 async def _as_department(
-    client: Client, principal: Principal, case_id: str, named: str | None
+    client: Client, engine: Engine, principal: Principal, case_id: str, named: str | None
 ) -> str:
-    await visible_case(client, principal, case_id)
+    await visible_case(client, principal, case_id, engine)
     return acting_department(principal, named)
 
 
-async def _as_branch(client: Client, principal: Principal, case_id: str, doing: str) -> None:
-    await visible_case(client, principal, case_id)
+async def _as_branch(
+    client: Client, engine: Engine, principal: Principal, case_id: str, doing: str
+) -> None:
+    await visible_case(client, principal, case_id, engine)
     require_kind(principal, PrincipalKind.BRANCH, doing)
 
 
@@ -65,16 +81,17 @@ async def report_in(
     body: schemas.ReportInBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
     """Report in (报到) for the acting department."""
-    department = await _as_department(client, principal, case_id, body.department)
+    department = await _as_department(client, engine, principal, case_id, body.department)
     action = ReportIn(
         action_id=action_id(principal, idempotency_key),
         actor=principal.actor,
         department=department,
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/sign-off", tags=["department"])
@@ -83,10 +100,11 @@ async def sign_off(
     body: schemas.SignOffBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
     """Sign off: resolved, unresolved (one whistle up) or not ours (退单)."""
-    department = await _as_department(client, principal, case_id, body.department)
+    department = await _as_department(client, engine, principal, case_id, body.department)
     action = SignOff(
         action_id=action_id(principal, idempotency_key),
         actor=principal.actor,
@@ -96,7 +114,7 @@ async def sign_off(
         note=body.note,
         evidence=schemas.to_evidence(body.evidence),
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/extensions", tags=["department"])
@@ -105,10 +123,11 @@ async def request_extension(
     body: schemas.ExtensionRequestBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    """Ask the branch for more time (延期)."""
-    department = await _as_department(client, principal, case_id, body.department)
+    """Ask the station for more time (延期)."""
+    department = await _as_department(client, engine, principal, case_id, body.department)
     action = RequestExtension(
         action_id=action_id(principal, idempotency_key),
         actor=principal.actor,
@@ -116,52 +135,27 @@ async def request_extension(
         seconds=parse_duration(body.by, field="by"),
         reason=body.reason,
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 # --- the branch ----------------------------------------------------------------
 
 
-@router.post("/extensions/decision", tags=["branch"])
-async def decide_extension(
+@router.post("/joint-meeting-request", tags=["branch"])
+async def request_joint_meeting(
     case_id: CaseIdPath,
-    body: schemas.ExtensionDecisionBody,
+    body: schemas.ReasonBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    await _as_branch(client, principal, case_id, "decide an extension")
-    action = DecideExtension(
-        action_id=action_id(principal, idempotency_key),
-        actor=principal.actor,
-        department=body.department,
-        approve=body.approve,
-        reason=body.reason,
+    """Ask the street's station to convene a joint meeting (联席会议)."""
+    await _as_branch(client, engine, principal, case_id, "request a joint meeting")
+    action = RequestJointMeeting(
+        action_id=action_id(principal, idempotency_key), actor=principal.actor, reason=body.reason
     )
-    return await _apply(client, case_id, action, idempotency_key)
-
-
-@router.post("/joint-meeting", tags=["branch"])
-async def joint_meeting(
-    case_id: CaseIdPath,
-    body: schemas.JointMeetingBody,
-    principal: PrincipalDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
-) -> ActionDocument:
-    """Record the joint meeting (联席会议): lead, tasks and the plan's deadline."""
-    await _as_branch(client, principal, case_id, "record a joint meeting")
-    action = HoldJointMeeting(
-        action_id=action_id(principal, idempotency_key),
-        actor=principal.actor,
-        lead=body.lead,
-        attendees=list(body.attendees),
-        decision=body.decision,
-        tasks=dict(body.tasks),
-        deadline_seconds=parse_duration(body.deadline, field="deadline") if body.deadline else None,
-        evidence=schemas.to_evidence(body.evidence),
-    )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/escalate", tags=["branch"])
@@ -170,13 +164,14 @@ async def escalate(
     body: schemas.ReasonBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    await _as_branch(client, principal, case_id, "escalate")
+    await _as_branch(client, engine, principal, case_id, "escalate")
     action = Escalate(
         action_id=action_id(principal, idempotency_key), actor=principal.actor, reason=body.reason
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/confirm", tags=["branch"])
@@ -185,16 +180,17 @@ async def confirm(
     body: schemas.ConfirmBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    await _as_branch(client, principal, case_id, "confirm a result")
+    await _as_branch(client, engine, principal, case_id, "confirm a result")
     action = Confirm(
         action_id=action_id(principal, idempotency_key),
         actor=principal.actor,
         satisfaction=body.satisfaction,
         note=body.note,
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/reopen", tags=["branch"])
@@ -203,13 +199,14 @@ async def reopen(
     body: schemas.ReasonBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    await _as_branch(client, principal, case_id, "reopen a case")
+    await _as_branch(client, engine, principal, case_id, "reopen a case")
     action = Reopen(
         action_id=action_id(principal, idempotency_key), actor=principal.actor, reason=body.reason
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)
 
 
 @router.post("/withdraw", tags=["branch"])
@@ -218,10 +215,11 @@ async def withdraw(
     body: schemas.ReasonBody,
     principal: PrincipalDep,
     client: ClientDep,
+    engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionDocument:
-    await _as_branch(client, principal, case_id, "withdraw a whistle")
+    await _as_branch(client, engine, principal, case_id, "withdraw a whistle")
     action = Withdraw(
         action_id=action_id(principal, idempotency_key), actor=principal.actor, reason=body.reason
     )
-    return await _apply(client, case_id, action, idempotency_key)
+    return await apply_action(client, case_id, action, idempotency_key)

@@ -1,0 +1,187 @@
+"""The street's station: it reviews returns (退单审核), re-dispatches (改派) and
+supervises (督办) cases, and reads the overdue board of a street. It holds the
+joint meeting and decides extensions too (``cli.plans``: ``meeting``, ``extend``).
+
+Straight on Temporal the CLI records the station as ``station`` (``--actor``
+names someone else); through the API, the token's principal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import typer
+from rich.table import Table
+
+from casework.cases import new_action_id
+from cli import output, support
+from cli.options import ActionIdOpt, ActorOpt, ApiOpt, JsonFlag, TokenOpt
+from cli.remote import Remote
+from models.case import STATION, Action, Redispatch, ReviewReturn, Supervise, UnitRef
+from models.limits import LIST_LIMIT_MAX
+from store.board import board_document, overdue_board, street_scope, unit_refs
+from store.engine import make_engine
+from store.org import org_in_force
+
+UnitOpt = Annotated[str, typer.Option("--unit", "-d", "--department", help="Unit code.")]
+
+
+def station_actor(actor: str | None) -> str:
+    """Who a station action names: ``--actor``, else ``station``."""
+    return actor or STATION
+
+
+def units(codes: list[str], field: str) -> list[UnitRef]:
+    """Unit codes as units of the organisation in force (exit 2 if one is unknown)."""
+    engine = make_engine(support.settings().sqlalchemy_url())
+    try:
+        return support.checked(lambda: unit_refs(engine, codes, field=field))
+    finally:
+        engine.dispose()
+
+
+def deliver(
+    case_id: str,
+    action: Action,
+    request: tuple[str, dict[str, Any]],
+    as_json: bool,
+    via: Remote | None,
+) -> None:
+    """Straight to Temporal, or as ``request`` (path under the case, body) to the API,
+    which resolves unit codes itself. (``cli.remote.action_request`` does not know
+    the actions that name units by code.)"""
+    if via is None:
+        support.act_and_print(case_id, action, as_json, None)
+        return
+    path, body = request
+    document = via.call("POST", f"/cases/{case_id}{path}", body, key=action.action_id)
+    if as_json:
+        output.emit_json(document)
+    else:
+        output.print_action(document)
+
+
+def review_return(
+    case_id: str,
+    unit: UnitOpt,
+    approve: Annotated[
+        bool, typer.Option("--approve/--refuse", help="Let the unit leave, or keep it.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Needed to refuse.")] = "",
+    dispatch: Annotated[
+        list[str] | None,
+        typer.Option("--dispatch", help="On approval: a unit to dispatch instead (repeatable)."),
+    ] = None,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Review a unit's return (退单审核): --approve (it leaves) or --refuse --reason R."""
+    codes = list(dispatch or [])
+    via = support.remote(api, token)
+    action = ReviewReturn(
+        action_id=action_id or new_action_id(),
+        actor=station_actor(actor),
+        department=unit,
+        approve=approve,
+        reason=reason,
+        dispatch=[] if via else units(codes, "dispatch"),
+    )
+    body = {"department": unit, "approve": approve, "reason": reason, "dispatch": codes}
+    deliver(case_id, action, ("/return-review", body), as_json, via)
+
+
+def redispatch(
+    case_id: str,
+    add: Annotated[list[str], typer.Option("--add", help="A unit to dispatch (repeatable).")],
+    reason: Annotated[str, typer.Option("--reason")],
+    replace: Annotated[
+        str | None, typer.Option("--replace", help="The unit that leaves, replaced by --add.")
+    ] = None,
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-dispatch a case (改派): add units, or replace one, at its current whistle."""
+    via = support.remote(api, token)
+    action = Redispatch(
+        action_id=action_id or new_action_id(),
+        actor=station_actor(actor),
+        add=[] if via else units(add, "add"),
+        replace=replace,
+        reason=reason,
+    )
+    body = {"add": add, "replace": replace, "reason": reason}
+    deliver(case_id, action, ("/redispatch", body), as_json, via)
+
+
+def supervise(
+    case_id: str,
+    note: Annotated[str, typer.Option("--note", help="What the units are pressed to do.")],
+    actor: ActorOpt = None,
+    action_id: ActionIdOpt = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Supervise a case (督办) with a note to the units on it."""
+    action = Supervise(
+        action_id=action_id or new_action_id(), actor=station_actor(actor), note=note
+    )
+    via = support.remote(api, token)
+    deliver(case_id, action, ("/supervise", {"note": note}), as_json, via)
+
+
+def overdue(
+    street: Annotated[
+        str | None, typer.Option("--street", help="Only this street (a station: its own).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=LIST_LIMIT_MAX)] = LIST_LIMIT_MAX,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The overdue board: open cases past a deadline, most overdue first (local time)."""
+    via = support.remote(api, token)
+    if via is not None:
+        query = {"limit": limit, **({"street": street} if street else {})}
+        document = via.call("GET", f"/board/overdue?{urlencode(query)}")
+    else:
+        engine = make_engine(support.settings().sqlalchemy_url())
+        try:
+            org = org_in_force(engine)
+            scope = support.checked(lambda: street_scope(org, street, field="street"))
+            now = datetime.now(UTC)
+            document = board_document(overdue_board(engine, scope, now, limit=limit), org, now)
+        finally:
+            engine.dispose()
+    if as_json:
+        output.emit_json(document)
+    else:
+        _print_board(document)
+
+
+def _print_board(document: dict[str, Any]) -> None:
+    rows = document["cases"]
+    if not rows:
+        output.note("no case is overdue")
+        return
+    zone = output.display_zone()
+    now = datetime.fromisoformat(document["at"])
+    table = Table("case", "compound", "whistle", "missed", f"due ({zone})", "overdue")
+    for row in rows:
+        table.add_row(
+            row["case_id"],
+            row["compound"],
+            row["level"],
+            row["deadline"].replace("_", " "),
+            output.local_time(row["due"]),
+            output.time_left(row["due"], now).removeprefix("overdue by "),
+        )
+    output.console.print(table)

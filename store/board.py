@@ -1,0 +1,154 @@
+"""What the station reads from the store: the overdue board of its street (from the
+SQL projection) and the units it may dispatch (from the organisation in force)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.case import CaseStatus, UnitRef
+from models.errors import RuleViolation
+from models.limits import LIST_LIMIT_MAX
+from models.org import Organisation, street_of
+from models.tables import CaseRecord
+from store.org import org_in_force
+from store.reads import CaseScope, utc
+
+DEADLINES_IN_FORCE: dict[str, tuple[CaseStatus, ...]] = {
+    "report_in_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.JOINT_MEETING),
+    "resolve_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS),
+    "confirmation_deadline": (CaseStatus.AWAITING_CONFIRMATION,),
+}
+"""Each deadline column of the projection and the statuses in which it runs, as
+``store.reads.search_cases`` counts a case overdue."""
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    row: CaseRecord
+    deadline: str
+    """Which deadline was missed first: report_in, joint_meeting, resolve or confirmation."""
+    due: datetime
+    overdue_seconds: int
+
+
+def _missed(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(
+                col(CaseRecord.status).in_([s.value for s in statuses]),
+                func.coalesce(getattr(CaseRecord, column) < now, False),
+            )
+            for column, statuses in DEADLINES_IN_FORCE.items()
+        )
+    )
+
+
+def _first_missed(row: CaseRecord, now: datetime) -> tuple[str, datetime] | None:
+    missed: list[tuple[datetime, str]] = []
+    for column, statuses in DEADLINES_IN_FORCE.items():
+        due = utc(getattr(row, column))
+        if due is not None and due < now and row.status in statuses:
+            name = column.removesuffix("_deadline")
+            if name == "report_in" and row.status == CaseStatus.JOINT_MEETING:
+                name = "joint_meeting"  # the row keeps the meeting's deadline there
+            missed.append((due, name))
+    if not missed:
+        return None
+    due, name = min(missed)
+    return name, due
+
+
+def overdue_board(
+    engine: Engine, scope: CaseScope, now: datetime, *, limit: int = LIST_LIMIT_MAX
+) -> list[OverdueCase]:
+    """Open cases in ``scope`` past a deadline in force, most overdue first."""
+    query = select(CaseRecord).where(_missed(now))
+    if scope.compounds is not None:
+        query = query.where(col(CaseRecord.compound).in_(sorted(scope.compounds)))
+    with Session(engine) as session:
+        rows = list(session.exec(query))
+    board: list[OverdueCase] = []
+    for row in rows:
+        found = _first_missed(row, now)
+        if found is not None:
+            name, due = found
+            seconds = int((now - due).total_seconds())
+            board.append(OverdueCase(row=row, deadline=name, due=due, overdue_seconds=seconds))
+    board.sort(key=lambda item: (-item.overdue_seconds, item.row.case_id))
+    return board[:limit]
+
+
+def street_name(org: Organisation | None, compound: str) -> str | None:
+    if org is None:
+        return None
+    try:
+        return street_of(org, compound).code
+    except RuleViolation:  # a case raised before the organisation named its compound
+        return None
+
+
+def board_document(
+    items: list[OverdueCase], org: Organisation | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "at": now.isoformat(),
+        "cases": [
+            {
+                "case_id": item.row.case_id,
+                "compound": item.row.compound,
+                "street": street_name(org, item.row.compound),
+                "title": item.row.title,
+                "level": item.row.level,
+                "status": item.row.status,
+                "lead": item.row.lead,
+                "deadline": item.deadline,
+                "due": item.due.isoformat(),
+                "overdue_seconds": item.overdue_seconds,
+            }
+            for item in items
+        ],
+    }
+
+
+def street_scope(org: Organisation | None, street: str | None, *, field: str) -> CaseScope:
+    """The cases of ``street`` in the organisation in force; None: every case."""
+    if street is None:
+        return CaseScope()
+    if org is None:
+        raise RuleViolation(f"{field}: no organisation is in force (whistle org --apply FILE)")
+    if street not in org.streets:
+        raise RuleViolation(
+            f"{field}: {street!r} is not a street of the organisation {org.version}"
+        )
+    return CaseScope(
+        compounds=frozenset(
+            code
+            for code, compound in org.compounds.items()
+            if org.communities[compound.community].street == street
+        )
+    )
+
+
+def unit_refs(engine: Engine, codes: Iterable[str], *, field: str) -> list[UnitRef]:
+    """Each unit code as the unit it names in the organisation in force; without
+    one, a department code of the policy is its own kind, as cases are routed then."""
+    org = org_in_force(engine)
+    refs: list[UnitRef] = []
+    for code in codes:
+        if org is None:
+            refs.append(UnitRef(code=code, kind=code))
+            continue
+        unit = org.units.get(code)
+        if unit is None:
+            raise RuleViolation(
+                f"{field}: {code!r} is not a unit of the organisation {org.version}"
+            )
+        refs.append(UnitRef(code=unit.code, kind=unit.kind))
+    return refs
