@@ -2,9 +2,9 @@
 
 The field names are those of the documents the CLI prints (``--json``) and
 existing clients read: ``casework.views`` (a live case, an action's result),
-``store.reads`` (a case row of the projection), ``policy.loader``,
-``models.principals`` and ``audit.stats``. Times are ISO 8601 strings, as those
-documents write them.
+``store.reads`` (a case row of the projection), ``store.board`` (the overdue
+board), ``policy.loader``, ``models.principals`` and ``audit.stats``. Times are
+ISO 8601 strings, as those documents write them.
 """
 
 from __future__ import annotations
@@ -159,6 +159,33 @@ class ActionDocument(Document):
     """True: a repeat of an applied action (same Idempotency-Key); applied once."""
     events: list[EventDocument]
     """The events the action caused."""
+
+
+# --- the station's board ------------------------------------------------------
+
+
+class OverdueRow(Document):
+    """An open case past a deadline (``store.board.board_document``)."""
+
+    case_id: str
+    compound: str
+    street: str | None
+    """The compound's street in the organisation in force; null if it names none."""
+    title: str
+    level: LevelName
+    status: CaseStatus
+    lead: str | None
+    deadline: str
+    """The deadline missed first: report_in, joint_meeting, resolve or confirmation."""
+    due: Time
+    overdue_seconds: int
+
+
+class OverdueBoard(Document):
+    at: Time
+    """When the board was read; ``overdue_seconds`` counts to it."""
+    cases: list[OverdueRow]
+    """Most overdue first."""
 
 
 # --- assessment ------------------------------------------------------------------

@@ -13,11 +13,10 @@ from temporalio.client import Client
 from api import schemas
 from api.access import forbid, require_reader_of_all, require_station_for, scope_of
 from api.deps import CaseIdPath, ClientDep, EngineDep, IdempotencyKey, PrincipalDep, action_id
-from api.responses import ActionDocument, Document, LevelName, Time
+from api.responses import ActionDocument, OverdueBoard
 from api.routes.actions import apply_action
 from api.routes.cases import visible_case
 from models.case import (
-    CaseStatus,
     DecideExtension,
     HoldJointMeeting,
     Redispatch,
@@ -151,30 +150,6 @@ async def supervise(
 
 
 # --- the overdue board ----------------------------------------------------------------
-
-
-class OverdueRow(Document):
-    """An open case past a deadline (``store.board.board_document``)."""
-
-    case_id: str
-    compound: str
-    street: str | None
-    """The compound's street in the organisation in force; null if it names none."""
-    title: str
-    level: LevelName
-    status: CaseStatus
-    lead: str | None
-    deadline: str
-    """The deadline missed first: report_in, joint_meeting, resolve or confirmation."""
-    due: Time
-    overdue_seconds: int
-
-
-class OverdueBoard(Document):
-    at: Time
-    """When the board was read; ``overdue_seconds`` counts to it."""
-    cases: list[OverdueRow]
-    """Most overdue first."""
 
 
 @router.get("/board/overdue", tags=["station"])
