@@ -130,6 +130,9 @@ class RequestExtension(Action):
     department: str
     seconds: int
     reason: str
+    working_days: int = 0
+    """When above zero, the time asked in working days (``seconds`` is then 0):
+    the resolve deadline moves by that many working days."""
 
 
 @dataclass(kw_only=True)
@@ -150,6 +153,8 @@ class HoldJointMeeting(Action):
     tasks: dict[str, str] = field(default_factory=dict)
     deadline_seconds: int | None = None
     """Time the plan gives; None means the joint whistle's resolve time."""
+    deadline_working_days: int = 0
+    """When above zero, the time the plan gives in working days."""
     evidence: list[Evidence] = field(default_factory=list)
     """E.g. the signed minutes of the meeting."""
 

@@ -59,6 +59,8 @@ SATISFIED_FROM = 4
 
 MAX_EXTENSION_SECONDS = 366 * 86400
 """An extension asked, or a joint plan's deadline, is at most this long."""
+MAX_SPAN_WORKING_DAYS = 250
+"""The same given in working days: about a year of them."""
 
 RETURNS_TO_JOINT_MAX = 20
 """The most a policy's ``rules.returns_to_joint`` may be."""

@@ -34,6 +34,7 @@ from models.limits import (
     ACTION_ID_MAX,
     MAX_DEPARTMENTS,
     MAX_EXTENSION_SECONDS,
+    MAX_SPAN_WORKING_DAYS,
     PLAN_TASKS_MAX,
     SATISFACTION_MAX,
     SATISFACTION_MIN,
@@ -232,8 +233,7 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
     check_action(state, action)
     assigned(state, action.department)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
-    if not 0 < action.seconds <= MAX_EXTENSION_SECONDS:
-        raise RuleViolation("by: must be longer than zero and at most 366d")
+    _check_span(action.seconds, action.working_days, field="by")
     if state.status not in (
         CaseStatus.AWAITING_REPORT_IN,
         CaseStatus.IN_PROGRESS,
@@ -256,7 +256,29 @@ def check_request_extension(state: CaseState, action: RequestExtension) -> None:
             f"department: {action.department!r} already has an extension request pending"
         )
     pending = sum(a.pending_extension_seconds for a in state.departments)
-    _within_cap(state, pending + action.seconds, field="by")
+    _within_cap(state, pending + extension_seconds(state, action), field="by")
+
+
+def extension_seconds(state: CaseState, action: RequestExtension) -> int:
+    """The clock time asked: working days count from the resolve deadline in force."""
+    if action.working_days <= 0:
+        return action.seconds
+    start = state.deadlines.resolve
+    assert start is not None  # an extension is asked while the case is handled
+    moved = clock.after(state.policy, start, 0, action.working_days).at
+    return int((moved - start).total_seconds())
+
+
+def _check_span(seconds: int | None, working_days: int, *, field: str) -> None:
+    """A span given in clock time or in working days, one of them, within the limit."""
+    if working_days:
+        if seconds or not 0 < working_days <= MAX_SPAN_WORKING_DAYS:
+            raise RuleViolation(
+                f"{field}: working days stand alone, from 1 to {MAX_SPAN_WORKING_DAYS}wd"
+            )
+        return
+    if seconds is not None and not 0 < seconds <= MAX_EXTENSION_SECONDS:
+        raise RuleViolation(f"{field}: must be longer than zero and at most 366d")
 
 
 def _within_cap(state: CaseState, asked: int, *, field: str) -> None:
@@ -312,10 +334,7 @@ def check_joint_meeting(state: CaseState, action: HoldJointMeeting) -> None:
         raise RuleViolation(
             f"tasks: at most {PLAN_TASKS_MAX} characters for the whole plan; got {total}"
         )
-    if action.deadline_seconds is not None and not (
-        0 < action.deadline_seconds <= MAX_EXTENSION_SECONDS
-    ):
-        raise RuleViolation("deadline: must be longer than zero and at most 366d")
+    _check_span(action.deadline_seconds, action.deadline_working_days, field="deadline")
 
 
 def _check_attendees(state: CaseState, attendees: list[str], joining: set[str]) -> None:

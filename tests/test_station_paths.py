@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models import clock
-from models.case import ReviewReturn
+from models.case import DecideExtension, HoldJointMeeting, RequestExtension, ReviewReturn
 from models.errors import ActionRejected
 from models.levels import WhistleLevel
 from models.policy import Policy
@@ -161,3 +161,37 @@ async def test_a_return_awaiting_review_lapses_on_the_record_when_resolved(
     with pytest.raises(ActionRejected, match="returns are reviewed while the case is handled"):
         await do(client, case_id, late)
     assert await state_of(client, case_id) == state
+
+
+async def test_an_extension_and_a_plan_in_working_days(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    case_id = await raise_case(client, policy, level="enforcement", category="utilities")
+    await report_in(client, case_id, "utilities")
+    before = (await state_of(client, case_id)).deadlines.resolve
+    assert before is not None
+    ask = RequestExtension(
+        action_id=aid(), department="utilities", seconds=0, working_days=2, reason="a part on order"
+    )
+    await do(client, case_id, ask)
+    grant = DecideExtension(
+        action_id=aid(), actor="station:anning", department="utilities", approve=True
+    )
+    await do(client, case_id, grant)
+    state = await state_of(client, case_id)
+    assert state.deadlines.resolve == clock.after(state.policy, before, 0, 2).at
+    assert next(e for e in state.events if e.kind == "extension_requested").detail["by"] == "2wd"
+    joint = await raise_case(client, policy, level="joint", category="illegal_structure")
+    plan = HoldJointMeeting(
+        action_id=aid(), actor="station:anning", lead="housing", deadline_working_days=10
+    )
+    await do(client, joint, plan)
+    state = await state_of(client, joint)
+    assert state.meeting is not None
+    assert state.meeting.deadline == clock.after(state.policy, state.meeting.held_at, 0, 10).at
+    both = HoldJointMeeting(
+        action_id=aid(), lead="housing", deadline_seconds=60, deadline_working_days=1
+    )
+    fresh = await raise_case(client, policy, level="joint", category="illegal_structure")
+    with pytest.raises(ActionRejected, match="working days stand alone"):
+        await do(client, fresh, both)

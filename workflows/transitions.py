@@ -18,7 +18,7 @@ from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
 from workflows.station import StationActions
 
 with workflow.unsafe.imports_passed_through():
-    from models import clock
+    from models import clock, rules
     from models.case import (
         BRANCH,
         STATION,
@@ -105,14 +105,14 @@ class Transitions(StationActions):
     def request_extension(self, action: RequestExtension) -> None:
         item = self.state.assignment(action.department)
         assert item is not None
-        item.pending_extension_seconds = action.seconds
+        item.pending_extension_seconds = rules.extension_seconds(self.state, action)
         item.pending_extension_reason = action.reason.strip()
         self.ledger.record(
             EventKind.EXTENSION_REQUESTED,
             actor=action.actor or action.department,
             department=action.department,
             reason=item.pending_extension_reason,
-            detail={"by": format_duration(action.seconds)},
+            detail={"by": clock.describe(action.seconds, action.working_days)},
         )
 
     # --- branch actions ----------------------------------------------------
@@ -158,7 +158,10 @@ class Transitions(StationActions):
         joining = [unit for unit in action.join if unit.code not in attendees]
         attendees += [unit.code for unit in joining]
         self.add_units(joining)
-        if action.deadline_seconds:
+        if action.deadline_working_days:
+            days = action.deadline_working_days
+            deadline = self.due(clock.after(state.policy, now, 0, days))
+        elif action.deadline_seconds:
             deadline = now + timedelta(seconds=action.deadline_seconds)
         else:
             deadline = self.due(clock.resolve_by(state.policy, WhistleLevel.JOINT, now))
