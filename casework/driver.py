@@ -17,6 +17,7 @@ from temporalio.client import Client
 from casework.cases import act, new_action_id, raise_whistle, read_case
 from models.case import (
     BRANCH,
+    STATION,
     Action,
     ActionResult,
     CaseState,
@@ -27,6 +28,7 @@ from models.case import (
     Reopen,
     ReportIn,
     RequestExtension,
+    ReviewReturn,
     SignOff,
     Withdraw,
 )
@@ -115,7 +117,24 @@ class CaseDriver:
         )
         await self.do(
             case_id,
-            DecideExtension(action_id=new_action_id(), department=department, approve=True),
+            DecideExtension(
+                action_id=new_action_id(), actor=STATION, department=department, approve=True
+            ),
+        )
+
+    async def review_return(
+        self, case_id: str, department: str, *, approve: bool = True, reason: str = ""
+    ) -> None:
+        """The station approves (or refuses) a unit's return."""
+        await self.do(
+            case_id,
+            ReviewReturn(
+                action_id=new_action_id(),
+                actor=STATION,
+                department=department,
+                approve=approve,
+                reason=reason,
+            ),
         )
 
     async def joint_meeting(
@@ -130,6 +149,7 @@ class CaseDriver:
     ) -> ActionResult:
         meeting = HoldJointMeeting(
             action_id=new_action_id(),
+            actor=STATION,
             lead=lead,
             decision=decision,
             attendees=attendees or [],

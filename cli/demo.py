@@ -45,8 +45,9 @@ async def run_demo(client: Client, task_queue: str, policy: Policy) -> None:
             raised_by="branch secretary Li",
         )
     )
-    await drive.sign(structure, "urban_management", "not-ours", "not_our_duty")
-    await drive.sign(structure, "housing", "not-ours", "not_our_duty")
+    for department in ("urban_management", "housing"):  # each return, approved by the station
+        await drive.sign(structure, department, "not-ours", "not_our_duty")
+        await drive.review_return(structure, department)
     await drive.joint_meeting(
         structure,
         lead="urban_management",
