@@ -89,8 +89,9 @@ class Mix:
 
     async def returns_to_joint(self) -> str:
         case = await self.open("enforcement", "illegal_structure")
-        await self.drive.sign(case, "urban_management", "not-ours", "not_our_duty")
-        await self.drive.sign(case, "housing", "not-ours", "not_our_duty")
+        for unit in ("urban_management", "housing"):  # each return approved by the station
+            await self.drive.sign(case, unit, "not-ours", "not_our_duty")
+            await self.drive.review_return(case, unit)
         await self.drive.joint_meeting(
             case,
             lead="urban_management",
