@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from temporalio.client import Client
 
 from casework.cases import read_case
@@ -16,10 +16,11 @@ from casework.views import case_document
 from cli import output, support
 from cli.options import ApiOpt, JsonFlag, TokenOpt
 from models.case import CaseStatus
+from models.clock import describe
 from models.durations import format_duration
 from models.errors import CaseNotFound, EngineUnavailable, PolicyError
 from models.levels import WhistleLevel
-from models.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
+from models.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SATISFACTION_MAX
 from models.policy import Policy
 from policy.loader import load_policy, policy_document
 from store.engine import make_engine
@@ -132,7 +133,7 @@ def policy(
     check: Annotated[Path | None, typer.Option("--check", help="Only check FILE.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The merged policy in force (levels, departments, routing, return reasons)."""
+    """The merged policy in force: levels, rules, calendar, assessment, routing, departments."""
     path = support.apply_or_check(apply, check)
     settings = support.settings()
     if path is not None:
@@ -149,31 +150,48 @@ def policy(
     if as_json:
         output.emit_json(policy_document(chosen))
     else:
-        print_policy(chosen)
+        print_policy(chosen, timezone=settings.timezone)
 
 
-def print_policy(chosen: Policy) -> None:
-    """The policy for people: durations as 30m / 2d, one table per part."""
+def print_policy(chosen: Policy, *, timezone: str | None = None) -> None:
+    """The policy for people: durations as 30m / 2d / 3wd, one table per part.
+
+    ``timezone``: the district's (``Settings.timezone``), in which a working day
+    is a local day; it is a setting, not part of the policy.
+    """
     show_ = output.console.print
     show_(f"policy [bold]{chosen.version}[/]", highlight=False)
-    levels = Table("whistle", "report in", "resolve", "remind at", "extension cap", title="levels")
+    levels = Table(
+        Column("whistle", no_wrap=True),
+        "report\nin",
+        "resolve",
+        "remind\nat",
+        "extension\ncap",
+        "on a miss",
+        "supervise\nevery",
+        title="levels",
+        caption="wd: working days (工作日); a reminder (催办) at the share of each window shown",
+    )
     for name, level in chosen.levels.items():
         levels.add_row(
             name,
-            format_duration(level.report_in_seconds),
-            format_duration(level.resolve_seconds),
-            f"{level.remind_at:.0%} of each window",
+            describe(level.report_in_seconds, level.report_in_working_days),
+            describe(level.resolve_seconds, level.resolve_working_days),
+            f"{level.remind_at:.0%}",
             format_duration(level.extension_cap_seconds),
+            level.on_miss,
+            format_duration(level.supervise_every_seconds)
+            if level.supervise_every_seconds
+            else "no cap",
         )
     show_(levels)
-    rules = chosen.rules
+    show_("\n".join(["rules", *(f"  {line}" for line in _rule_lines(chosen))]), highlight=False)
     show_(
-        "rules\n"
-        f"  a department may return a case within {format_duration(rules.return_window_seconds)}"
-        " of being dispatched\n"
-        f"  {rules.returns_to_joint} returns send a case to the joint task force\n"
-        f"  the branch confirms within {format_duration(rules.confirmation_seconds)},"
-        " else the case closes unconfirmed",
+        "\n".join(["calendar", *(f"  {line}" for line in _calendar_lines(chosen, timezone))]),
+        highlight=False,
+    )
+    show_(
+        "\n".join(["assessment", *(f"  {line}" for line in _assessment_lines(chosen))]),
         highlight=False,
     )
     routing = Table("category", "departments (the first leads)", title="routing")
@@ -188,3 +206,53 @@ def print_policy(chosen: Policy) -> None:
     for code, meaning in chosen.return_reasons.items():
         reasons.add_row(code, meaning)
     show_(reasons)
+
+
+def _rule_lines(chosen: Policy) -> list[str]:
+    rules = chosen.rules
+    lines = [
+        "a department may return a case within"
+        f" {describe(rules.return_window_seconds, rules.return_window_working_days)}"
+        " of being dispatched",
+        f"{rules.returns_to_joint} returns send a case to the joint task force",
+    ]
+    if rules.return_review_seconds or rules.return_review_working_days:
+        review = describe(rules.return_review_seconds, rules.return_review_working_days)
+        lines.append(
+            f"the station reviews a return (退单审核) within {review}, else it is reminded"
+        )
+    else:
+        lines.append("a return takes effect at once: no review by the station")
+    lines.append(
+        "the branch confirms within"
+        f" {describe(rules.confirmation_seconds, rules.confirmation_working_days)},"
+        " else the case closes unconfirmed"
+    )
+    if rules.redo_below > 0:
+        lines.append(
+            f"a score below {rules.redo_below} (of {SATISFACTION_MAX}) sends the case back for a redo (重办),"
+        )
+        lines.append(f"  at most {rules.redo_cap} times; then to the station's joint meeting")
+    else:
+        lines.append("every score closes the case: no redo")
+    return lines
+
+
+def _calendar_lines(chosen: Policy, timezone: str | None) -> list[str]:
+    local = f" ({timezone})" if timezone else ""
+    return [
+        "working days skip China's official holidays and count 调休 make-up days",
+        f"the last working day of a deadline ends at {chosen.closes_at} local time{local}",
+        "the district's own days off: " + (", ".join(chosen.extra_holidays) or "none"),
+        "the district's own days worked: " + (", ".join(chosen.extra_workdays) or "none"),
+    ]
+
+
+def _assessment_lines(chosen: Policy) -> list[str]:
+    rules = chosen.assessment
+    if rules is None:
+        return ["not set in this policy"]
+    return [
+        f"a unit is ranked with at least {rules.min_dispatches} dispatches in the period",
+        f"the red and the black list name {rules.list_size} units each",
+    ]

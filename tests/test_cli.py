@@ -164,13 +164,73 @@ def test_stats_names_its_period_and_keeps_an_explicit_offset(db: Path) -> None:
 def test_policy_is_printed_for_people(db: Path) -> None:
     done = whistle("policy")
     assert done.exit_code == 0, done.output
-    assert "seconds" not in done.stdout and "{" not in done.stdout
-    emergency = next(line for line in done.stdout.splitlines() if "emergency" in line)
-    assert "30m" in emergency and "1d" in emergency
-    for title in ("levels", "routing", "departments", "return reasons"):
-        assert title in done.stdout
-    assert "fire_lane" in done.stdout and "not_our_duty" in done.stdout
-    assert "return a case within 2d" in done.stdout
+    text = done.stdout
+    assert "seconds" not in text and "{" not in text
+    for title in ("levels", "rules", "calendar", "assessment", "routing", "departments"):
+        assert title in text
+    assert "return reasons" in text
+
+    def row(name: str) -> list[str]:
+        line = next(line for line in text.splitlines() if f" {name} " in line)
+        return [cell.strip() for cell in line.strip("│ ").split("│")]
+
+    # whistle, report in, resolve, remind at, extension cap, on a miss, supervise every
+    assert row("emergency") == ["emergency", "30m", "1d", "50%", "1d", "escalate", "30m"]
+    assert row("enforcement") == ["enforcement", "2h", "5wd", "50%", "10d", "escalate", "2h"]
+    assert row("joint") == ["joint", "3wd", "15wd", "50%", "10d", "supervise", "1d"]
+    assert "wd: working days" in text
+    assert "fire_lane" in text and "not_our_duty" in text
+    assert "return a case within 2wd of being dispatched" in text
+    assert "the station reviews a return (退单审核) within 1wd" in text
+    assert "the branch confirms within 3wd" in text
+    assert "a score below 3 (of 5) sends the case back for a redo (重办)" in text
+    assert "at most 2 times; then to the station's joint meeting" in text
+    assert "ends at 24:00 local time (Asia/Shanghai)" in text
+    assert "own days off: none" in text and "own days worked: none" in text
+    assert "at least 5 dispatches" in text and "name 3 units each" in text
+
+
+def test_a_clock_time_policy_is_printed_as_such(db: Path, tmp_path: Path) -> None:
+    given = tmp_path / "district.toml"
+    given.write_text(
+        "[levels.enforcement]\n"
+        'resolve = "7d"\n'
+        'on_miss = "supervise"\n'
+        "[rules]\n"
+        'return_window = "2d"\n'
+        'confirmation = "36h"\n'
+        'return_review = "4h"\n'
+        "redo_below = 0\n"
+        "[calendar]\n"
+        'closes_at = "17:30"\n'
+        'holidays = ["2026-11-16"]\n'
+        'workdays = ["2026-11-21", "2026-11-22"]\n'
+        "[assessment]\n"
+        "min_dispatches = 8\n"
+        "list_size = 5\n",
+        encoding="utf-8",
+    )
+    done = whistle("policy", "--check", str(given))
+    assert done.exit_code == 0, done.output
+    text = done.stdout
+    enforcement = next(line for line in text.splitlines() if " enforcement " in line)
+    assert [cell.strip() for cell in enforcement.strip("│ ").split("│")] == [
+        "enforcement",
+        "2h",
+        "7d",
+        "50%",
+        "10d",
+        "supervise",
+        "2h",
+    ]
+    assert "return a case within 2d of being dispatched" in text
+    assert "the station reviews a return (退单审核) within 4h" in text
+    assert "the branch confirms within 1d12h" in text
+    assert "every score closes the case: no redo" in text
+    assert "ends at 17:30 local time" in text
+    assert "own days off: 2026-11-16" in text
+    assert "own days worked: 2026-11-21, 2026-11-22" in text
+    assert "at least 8 dispatches" in text and "name 5 units each" in text
 
 
 def case_at(deadline: datetime, status: str = "awaiting_report_in") -> dict[str, Any]:
