@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from fastapi import HTTPException, status
 
-from models.org import Organisation, find_compound
+from models.org import Organisation, compounds_of_street, find_compound
 from models.principals import Principal, PrincipalKind
 from store.reads import CaseScope
 
@@ -28,11 +28,7 @@ def street_compounds(org: Organisation | None, street: str | None) -> frozenset[
     """The codes of every compound in ``street``; none without an organisation."""
     if org is None or street is None:
         return frozenset()
-    return frozenset(
-        code
-        for code, compound in org.compounds.items()
-        if org.communities[compound.community].street == street
-    )
+    return frozenset(compounds_of_street(org, street))
 
 
 def _in_street(org: Organisation | None, street: str | None, compound: str) -> bool:

@@ -33,6 +33,8 @@ from store.engine import make_engine
 DESCRIPTION = (
     "Durable whistle cases (吹哨报到). Branches raise and confirm in their "
     "compounds; departments report in, sign off and ask for time on their cases; "
+    "the street's station holds joint meetings, decides extensions, reviews returns, "
+    "re-dispatches, supervises and reads the overdue board of its street; "
     "auditors read everything; admins manage principals and the policy.\n\n"
     "Repeat a POST with the same `Idempotency-Key` and it is applied once; the same "
     "key with a different request is refused (409). A request body over the limit "

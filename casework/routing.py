@@ -11,6 +11,8 @@ is routed to units: the workflow dispatches by department code, as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from models.case import UnitRef
 from models.errors import RuleViolation
 from models.org import Compound, Organisation, find_compound, units_for
@@ -58,3 +60,21 @@ def route_units(
             )
         units.append(UnitRef(code=found[0].code, kind=kind))
     return units
+
+
+def unit_refs(org: Organisation | None, codes: Iterable[str], *, field: str) -> list[UnitRef]:
+    """Each unit code (the station dispatches by hand) as the unit it names in ``org``,
+    the organisation in force; without one, a department code of the policy is its
+    own kind, as cases are routed then. RuleViolation on ``field`` if one is unknown."""
+    refs: list[UnitRef] = []
+    for code in codes:
+        if org is None:
+            refs.append(UnitRef(code=code, kind=code))
+            continue
+        unit = org.units.get(code)
+        if unit is None:
+            raise RuleViolation(
+                f"{field}: {code!r} is not a unit of the organisation {org.version}"
+            )
+        refs.append(UnitRef(code=unit.code, kind=unit.kind))
+    return refs

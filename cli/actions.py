@@ -9,17 +9,17 @@ from typing import Annotated
 
 import typer
 
-from casework.cases import new_action_id, raise_whistle
+from casework.cases import raise_whistle
 from casework.routing import compound_code, route_units
 from casework.views import raised_document
 from cli import output, support
+from cli.acting import Acting, acting
 from cli.options import (
-    ActionIdOpt,
-    ActorOpt,
     ApiOpt,
     DepartmentOpt,
     EvidenceOpt,
     JsonFlag,
+    ReasonOpt,
     TokenOpt,
     branch_actor,
     department_actor,
@@ -142,22 +142,15 @@ def raise_(
         )
 
 
-def escalate(
-    case_id: str,
-    reason: Annotated[str, typer.Option("--reason")],
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+@acting
+def escalate(case_id: str, reason: ReasonOpt, *, on: Acting) -> None:
     """Escalate a case by hand, one whistle up."""
-    action = Escalate(
-        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    on.deliver(
+        case_id, Escalate(action_id=on.action_id, actor=branch_actor(on.actor), reason=reason)
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
 
 
+@acting
 def confirm(
     case_id: str,
     satisfaction: Annotated[
@@ -167,75 +160,48 @@ def confirm(
         ),
     ],
     note: Annotated[str, typer.Option("--note")] = "",
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """Confirm the result with a satisfaction score: closes the case."""
     action = Confirm(
-        action_id=action_id or new_action_id(),
-        actor=branch_actor(actor),
+        action_id=on.action_id,
+        actor=branch_actor(on.actor),
         satisfaction=satisfaction,
         note=note,
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    on.deliver(case_id, action)
 
 
-def reopen(
-    case_id: str,
-    reason: Annotated[str, typer.Option("--reason")],
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+@acting
+def reopen(case_id: str, reason: ReasonOpt, *, on: Acting) -> None:
     """Reject the result (重办): the case goes back to be handled again."""
-    action = Reopen(
-        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
-    )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    on.deliver(case_id, Reopen(action_id=on.action_id, actor=branch_actor(on.actor), reason=reason))
 
 
-def withdraw(
-    case_id: str,
-    reason: Annotated[str, typer.Option("--reason")],
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+@acting
+def withdraw(case_id: str, reason: ReasonOpt, *, on: Acting) -> None:
     """Withdraw the whistle while the case is open."""
-    action = Withdraw(
-        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    on.deliver(
+        case_id, Withdraw(action_id=on.action_id, actor=branch_actor(on.actor), reason=reason)
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
 
 
 # --- departments ---------------------------------------------------------------
 
 
-def report_in(
-    case_id: str,
-    department: DepartmentOpt,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+@acting
+def report_in(case_id: str, department: DepartmentOpt, *, on: Acting) -> None:
     """A department reports in (报到) on a case."""
     action = ReportIn(
-        action_id=action_id or new_action_id(),
-        actor=department_actor(actor, department),
+        action_id=on.action_id,
+        actor=department_actor(on.actor, department),
         department=department,
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    on.deliver(case_id, action)
 
 
+@acting
 def sign_off(
     case_id: str,
     department: DepartmentOpt,
@@ -243,20 +209,17 @@ def sign_off(
     reason: Annotated[str, typer.Option("--reason", help="For not-ours: a reason code.")] = "",
     note: Annotated[str, typer.Option("--note")] = "",
     evidence: EvidenceOpt = None,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """A department signs off with its outcome."""
     action = SignOff(
-        action_id=action_id or new_action_id(),
-        actor=department_actor(actor, department),
+        action_id=on.action_id,
+        actor=department_actor(on.actor, department),
         department=department,
         outcome=outcome,
         reason=reason,
         note=note,
         evidence=support.evidence(evidence),
     )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    on.deliver(case_id, action)

@@ -6,12 +6,13 @@ instead. Commands that act on a
 case take ``--actor``, ``--action-id``, ``--api`` and ``--token``.
 
 Who acts: an event records its actor. Through the API (``--api``) the actor is
-the token's principal (``branch:anning``, ``department:fire``). Straight on
-Temporal the CLI records the role it acts in: ``branch`` for a branch's
-actions (raise, escalate, meeting, confirm, reopen, withdraw, deciding an
-extension) and ``department:CODE`` for a department's (report-in, sign-off,
-asking for an extension). ``--actor`` names someone else; deadlines act as
-``system``.
+the token's principal (``branch:anning``, ``department:fire``, ``station:s1``).
+Straight on Temporal the CLI records the role it acts in: ``branch`` for a
+branch's actions (raise, escalate, request-meeting, confirm, reopen, withdraw),
+``department:CODE`` for a department's (report-in, sign-off, asking for an
+extension) and ``station`` for the street station's (meeting, deciding an
+extension, review-return, redispatch, supervise). ``--actor`` names someone
+else; deadlines act as ``system``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from models.case import BRANCH
+from models.case import BRANCH, STATION
 
 JsonFlag = Annotated[
     bool,
@@ -45,7 +46,7 @@ ActorOpt = Annotated[
     str | None,
     typer.Option(
         "--actor",
-        help="Who acts, recorded on the event. Default: branch, or department:CODE.",
+        help="Who acts, recorded on the event. Default: branch, department:CODE or station.",
     ),
 ]
 EvidenceOpt = Annotated[
@@ -56,6 +57,7 @@ EvidenceOpt = Annotated[
     ),
 ]
 DepartmentOpt = Annotated[str, typer.Option("--department", "-d", help="Department code.")]
+ReasonOpt = Annotated[str, typer.Option("--reason")]
 
 
 def branch_actor(actor: str | None) -> str:
@@ -66,3 +68,8 @@ def branch_actor(actor: str | None) -> str:
 def department_actor(actor: str | None, department: str) -> str:
     """Who a department action names: ``--actor``, else ``department:CODE``."""
     return actor or f"department:{department.strip()}"
+
+
+def station_actor(actor: str | None) -> str:
+    """Who a station action names: ``--actor``, else ``station``."""
+    return actor or STATION

@@ -8,21 +8,15 @@ from typing import Annotated
 
 import typer
 
-from casework.cases import new_action_id
 from cli import output, support
+from cli.acting import Acting, acting
 from cli.options import (
-    ActionIdOpt,
-    ActorOpt,
-    ApiOpt,
     DepartmentOpt,
     EvidenceOpt,
-    JsonFlag,
-    TokenOpt,
     branch_actor,
     department_actor,
+    station_actor,
 )
-from cli.remote import action_request
-from cli.station import deliver, station_actor, units
 from models.case import (
     Action,
     DecideExtension,
@@ -32,23 +26,21 @@ from models.case import (
 )
 
 
+@acting
 def request_meeting(
     case_id: str,
     reason: Annotated[str, typer.Option("--reason", help="Why the units must meet.")],
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """The branch asks the street's station to convene a joint meeting (联席会议)."""
-    action = RequestJointMeeting(
-        action_id=action_id or new_action_id(), actor=branch_actor(actor), reason=reason
+    on.deliver(
+        case_id,
+        RequestJointMeeting(action_id=on.action_id, actor=branch_actor(on.actor), reason=reason),
     )
-    request = ("/joint-meeting-request", {"reason": reason})
-    deliver(case_id, action, request, as_json, support.remote(api, token))
 
 
+@acting
 def meeting(
     case_id: str,
     lead: Annotated[str, typer.Option("--lead", help="Lead department of the joint plan.")],
@@ -67,11 +59,8 @@ def meeting(
         str | None, typer.Option("--deadline", help="Plan deadline, e.g. 5d.")
     ] = None,
     evidence: EvidenceOpt = None,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """The station holds the joint meeting (联席会议) and sets its plan, at the joint task force."""
     tasks: dict[str, str] = {}
@@ -80,23 +69,21 @@ def meeting(
         if not sep or not name.strip():
             output.fail(f"task: must be DEPARTMENT=TASK; got {item!r}", output.EXIT_BAD_INPUT)
         tasks[name.strip()] = text.strip()
-    codes = list(join or [])
-    via = support.remote(api, token)
     action = HoldJointMeeting(
-        action_id=action_id or new_action_id(),
-        actor=station_actor(actor),
+        action_id=on.action_id,
+        actor=station_actor(on.actor),
         lead=lead,
         attendees=list(attendee or []),
-        join=[] if via else units(codes, "join"),
+        join=on.units(join, "join"),
         decision=decision,
         tasks=tasks,
         deadline_seconds=support.duration(deadline, "deadline") if deadline else None,
         evidence=support.evidence(evidence),
     )
-    path, body = action_request(action)
-    deliver(case_id, action, (path, {**body, "join": codes}), as_json, via)
+    on.deliver(case_id, action)
 
 
+@acting
 def extend(
     case_id: str,
     department: DepartmentOpt,
@@ -108,11 +95,8 @@ def extend(
     refuse: Annotated[
         bool, typer.Option("--refuse", help="Station: refuse it (needs --reason).")
     ] = False,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """A unit asks for an extension (延期) with --by; the station decides it."""
     if sum([by is not None, approve, refuse]) != 1:
@@ -120,18 +104,18 @@ def extend(
     action: Action
     if by is not None:
         action = RequestExtension(
-            action_id=action_id or new_action_id(),
-            actor=department_actor(actor, department),
+            action_id=on.action_id,
+            actor=department_actor(on.actor, department),
             department=department,
             seconds=support.duration(by, "by"),
             reason=reason,
         )
     else:
         action = DecideExtension(
-            action_id=action_id or new_action_id(),
-            actor=station_actor(actor),
+            action_id=on.action_id,
+            actor=station_actor(on.actor),
             department=department,
             approve=approve,
             reason=reason,
         )
-    support.act_and_print(case_id, action, as_json, support.remote(api, token))
+    on.deliver(case_id, action)

@@ -14,10 +14,15 @@ from models.case import (
     DecideExtension,
     Escalate,
     HoldJointMeeting,
+    Redispatch,
     Reopen,
     ReportIn,
     RequestExtension,
+    RequestJointMeeting,
+    ReviewReturn,
     SignOff,
+    Supervise,
+    UnitRef,
     Withdraw,
 )
 from models.durations import format_duration
@@ -67,8 +72,13 @@ def _detail(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {detail}"
 
 
+def _codes(units: list[UnitRef]) -> list[str]:
+    return [unit.code for unit in units]
+
+
 def action_request(action: Action) -> tuple[str, dict[str, Any]]:
-    """The API path (under /cases/{id}) and body of an action."""
+    """The API path (under /cases/{id}) and body of an action. Units go by their
+    codes: the API resolves them in the organisation in force."""
     match action:
         case ReportIn():
             return "/report-in", {"department": action.department}
@@ -96,6 +106,7 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
             return "/joint-meeting", {
                 "lead": action.lead,
                 "attendees": action.attendees,
+                "join": _codes(action.join),
                 "decision": action.decision,
                 "tasks": action.tasks,
                 "deadline": format_duration(action.deadline_seconds)
@@ -103,6 +114,23 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
                 else None,
                 "evidence": [asdict(item) for item in action.evidence],
             }
+        case RequestJointMeeting():
+            return "/joint-meeting-request", {"reason": action.reason}
+        case ReviewReturn():
+            return "/return-review", {
+                "department": action.department,
+                "approve": action.approve,
+                "reason": action.reason,
+                "dispatch": _codes(action.dispatch),
+            }
+        case Redispatch():
+            return "/redispatch", {
+                "add": _codes(action.add),
+                "replace": action.replace,
+                "reason": action.reason,
+            }
+        case Supervise():
+            return "/supervise", {"note": action.note}
         case Escalate():
             return "/escalate", {"reason": action.reason}
         case Confirm():

@@ -15,54 +15,19 @@ from urllib.parse import urlencode
 import typer
 from rich.table import Table
 
-from casework.cases import new_action_id
 from cli import output, support
-from cli.options import ActionIdOpt, ActorOpt, ApiOpt, JsonFlag, TokenOpt
-from cli.remote import Remote
-from models.case import STATION, Action, Redispatch, ReviewReturn, Supervise, UnitRef
+from cli.acting import Acting, acting
+from cli.options import ApiOpt, JsonFlag, TokenOpt, station_actor
+from models.case import Redispatch, ReviewReturn, Supervise
 from models.limits import LIST_LIMIT_MAX
-from store.board import board_document, overdue_board, street_scope, unit_refs
+from store.board import board_document, overdue_board, street_scope
 from store.engine import make_engine
 from store.org import org_in_force
 
 UnitOpt = Annotated[str, typer.Option("--unit", "-d", "--department", help="Unit code.")]
 
 
-def station_actor(actor: str | None) -> str:
-    """Who a station action names: ``--actor``, else ``station``."""
-    return actor or STATION
-
-
-def units(codes: list[str], field: str) -> list[UnitRef]:
-    """Unit codes as units of the organisation in force (exit 2 if one is unknown)."""
-    engine = make_engine(support.settings().sqlalchemy_url())
-    try:
-        return support.checked(lambda: unit_refs(engine, codes, field=field))
-    finally:
-        engine.dispose()
-
-
-def deliver(
-    case_id: str,
-    action: Action,
-    request: tuple[str, dict[str, Any]],
-    as_json: bool,
-    via: Remote | None,
-) -> None:
-    """Straight to Temporal, or as ``request`` (path under the case, body) to the API,
-    which resolves unit codes itself. (``cli.remote.action_request`` does not know
-    the actions that name units by code.)"""
-    if via is None:
-        support.act_and_print(case_id, action, as_json, None)
-        return
-    path, body = request
-    document = via.call("POST", f"/cases/{case_id}{path}", body, key=action.action_id)
-    if as_json:
-        output.emit_json(document)
-    else:
-        output.print_action(document)
-
-
+@acting
 def review_return(
     case_id: str,
     unit: UnitOpt,
@@ -74,27 +39,22 @@ def review_return(
         list[str] | None,
         typer.Option("--dispatch", help="On approval: a unit to dispatch instead (repeatable)."),
     ] = None,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """Review a unit's return (退单审核): --approve (it leaves) or --refuse --reason R."""
-    codes = list(dispatch or [])
-    via = support.remote(api, token)
     action = ReviewReturn(
-        action_id=action_id or new_action_id(),
-        actor=station_actor(actor),
+        action_id=on.action_id,
+        actor=station_actor(on.actor),
         department=unit,
         approve=approve,
         reason=reason,
-        dispatch=[] if via else units(codes, "dispatch"),
+        dispatch=on.units(dispatch, "dispatch"),
     )
-    body = {"department": unit, "approve": approve, "reason": reason, "dispatch": codes}
-    deliver(case_id, action, ("/return-review", body), as_json, via)
+    on.deliver(case_id, action)
 
 
+@acting
 def redispatch(
     case_id: str,
     add: Annotated[list[str], typer.Option("--add", help="A unit to dispatch (repeatable).")],
@@ -102,40 +62,29 @@ def redispatch(
     replace: Annotated[
         str | None, typer.Option("--replace", help="The unit that leaves, replaced by --add.")
     ] = None,
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """Re-dispatch a case (改派): add units, or replace one, at its current whistle."""
-    via = support.remote(api, token)
     action = Redispatch(
-        action_id=action_id or new_action_id(),
-        actor=station_actor(actor),
-        add=[] if via else units(add, "add"),
+        action_id=on.action_id,
+        actor=station_actor(on.actor),
+        add=on.units(add, "add"),
         replace=replace,
         reason=reason,
     )
-    body = {"add": add, "replace": replace, "reason": reason}
-    deliver(case_id, action, ("/redispatch", body), as_json, via)
+    on.deliver(case_id, action)
 
 
+@acting
 def supervise(
     case_id: str,
     note: Annotated[str, typer.Option("--note", help="What the units are pressed to do.")],
-    actor: ActorOpt = None,
-    action_id: ActionIdOpt = None,
-    api: ApiOpt = None,
-    token: TokenOpt = None,
-    as_json: JsonFlag = False,
+    *,
+    on: Acting,
 ) -> None:
     """Supervise a case (督办) with a note to the units on it."""
-    action = Supervise(
-        action_id=action_id or new_action_id(), actor=station_actor(actor), note=note
-    )
-    via = support.remote(api, token)
-    deliver(case_id, action, ("/supervise", {"note": note}), as_json, via)
+    on.deliver(case_id, Supervise(action_id=on.action_id, actor=station_actor(on.actor), note=note))
 
 
 def overdue(

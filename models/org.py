@@ -141,3 +141,12 @@ def compounds_served(org: Organisation, unit: Unit) -> list[str]:
         or compound.community in covered
         or org.communities[compound.community].street in covered
     ]
+
+
+def compounds_of_street(org: Organisation, street: str) -> list[str]:
+    """The codes of every compound in ``street``, in file order; none for an unknown street."""
+    return [
+        code
+        for code, compound in org.compounds.items()
+        if org.communities[compound.community].street == street
+    ]

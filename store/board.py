@@ -1,32 +1,21 @@
-"""What the station reads from the store: the overdue board of its street (from the
-SQL projection) and the units it may dispatch (from the organisation in force)."""
+"""What the station reads from the store: the overdue board of its street, from the
+SQL projection. (The units it may dispatch: ``casework.routing.unit_refs``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from models.case import CaseStatus, UnitRef
+from models.case import CaseStatus
 from models.errors import RuleViolation
 from models.limits import LIST_LIMIT_MAX
-from models.org import Organisation, street_of
+from models.org import Organisation, compounds_of_street, street_of
 from models.tables import CaseRecord
-from store.org import org_in_force
-from store.reads import CaseScope, utc
-
-DEADLINES_IN_FORCE: dict[str, tuple[CaseStatus, ...]] = {
-    "report_in_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.JOINT_MEETING),
-    "resolve_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS),
-    "confirmation_deadline": (CaseStatus.AWAITING_CONFIRMATION,),
-}
-"""Each deadline column of the projection and the statuses in which it runs, as
-``store.reads.search_cases`` counts a case overdue."""
+from store.reads import DEADLINES_IN_FORCE, CaseScope, compound_in, past_deadline, utc
 
 
 @dataclass(frozen=True)
@@ -36,18 +25,6 @@ class OverdueCase:
     """Which deadline was missed first: report_in, joint_meeting, resolve or confirmation."""
     due: datetime
     overdue_seconds: int
-
-
-def _missed(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        *(
-            and_(
-                col(CaseRecord.status).in_([s.value for s in statuses]),
-                func.coalesce(getattr(CaseRecord, column) < now, False),
-            )
-            for column, statuses in DEADLINES_IN_FORCE.items()
-        )
-    )
 
 
 def _first_missed(row: CaseRecord, now: datetime) -> tuple[str, datetime] | None:
@@ -69,9 +46,9 @@ def overdue_board(
     engine: Engine, scope: CaseScope, now: datetime, *, limit: int = LIST_LIMIT_MAX
 ) -> list[OverdueCase]:
     """Open cases in ``scope`` past a deadline in force, most overdue first."""
-    query = select(CaseRecord).where(_missed(now))
+    query = select(CaseRecord).where(past_deadline(now))
     if scope.compounds is not None:
-        query = query.where(col(CaseRecord.compound).in_(sorted(scope.compounds)))
+        query = query.where(compound_in(scope.compounds))
     with Session(engine) as session:
         rows = list(session.exec(query))
     board: list[OverdueCase] = []
@@ -127,28 +104,4 @@ def street_scope(org: Organisation | None, street: str | None, *, field: str) ->
         raise RuleViolation(
             f"{field}: {street!r} is not a street of the organisation {org.version}"
         )
-    return CaseScope(
-        compounds=frozenset(
-            code
-            for code, compound in org.compounds.items()
-            if org.communities[compound.community].street == street
-        )
-    )
-
-
-def unit_refs(engine: Engine, codes: Iterable[str], *, field: str) -> list[UnitRef]:
-    """Each unit code as the unit it names in the organisation in force; without
-    one, a department code of the policy is its own kind, as cases are routed then."""
-    org = org_in_force(engine)
-    refs: list[UnitRef] = []
-    for code in codes:
-        if org is None:
-            refs.append(UnitRef(code=code, kind=code))
-            continue
-        unit = org.units.get(code)
-        if unit is None:
-            raise RuleViolation(
-                f"{field}: {code!r} is not a unit of the organisation {org.version}"
-            )
-        refs.append(UnitRef(code=unit.code, kind=unit.kind))
-    return refs
+    return CaseScope(compounds=frozenset(compounds_of_street(org, street)))

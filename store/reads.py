@@ -170,6 +170,29 @@ def compound_in(compounds: frozenset[str]) -> ColumnElement[bool]:
     return func.lower(col(CaseRecord.compound)).in_(wanted)
 
 
+DEADLINES_IN_FORCE: dict[str, tuple[CaseStatus, ...]] = {
+    "report_in_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.JOINT_MEETING),
+    "resolve_deadline": (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS),
+    "confirmation_deadline": (CaseStatus.AWAITING_CONFIRMATION,),
+}
+"""Each deadline column of the projection and the statuses in which it runs (as in
+the workflow): a deadline counts only there. ``report_in_deadline`` holds the joint
+meeting's while the case awaits it."""
+
+
+def past_deadline(now: datetime) -> ColumnElement[bool]:
+    """The case is past a deadline in force at ``now``: overdue."""
+    return or_(
+        *(
+            and_(
+                col(CaseRecord.status).in_([s.value for s in statuses]),
+                func.coalesce(getattr(CaseRecord, column) < now, False),
+            )
+            for column, statuses in DEADLINES_IN_FORCE.items()
+        )
+    )
+
+
 def search_cases(
     engine: Engine, where: CaseFilter, scope: CaseScope, now: datetime
 ) -> list[CaseRecord]:
@@ -197,25 +220,7 @@ def search_cases(
             )
         )
     if where.overdue is not None:
-        # A deadline counts only in the statuses where it is in force (as in the workflow).
-        late = or_(
-            and_(
-                col(CaseRecord.status).in_(
-                    [CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.JOINT_MEETING.value]
-                ),
-                func.coalesce(col(CaseRecord.report_in_deadline) < now, False),
-            ),
-            and_(
-                col(CaseRecord.status).in_(
-                    [CaseStatus.AWAITING_REPORT_IN.value, CaseStatus.IN_PROGRESS.value]
-                ),
-                func.coalesce(col(CaseRecord.resolve_deadline) < now, False),
-            ),
-            and_(
-                col(CaseRecord.status) == CaseStatus.AWAITING_CONFIRMATION.value,
-                func.coalesce(col(CaseRecord.confirmation_deadline) < now, False),
-            ),
-        )
+        late = past_deadline(now)
         query = query.where(late if where.overdue else not_(late))
     query = (
         query.order_by(col(CaseRecord.raised_at).desc(), col(CaseRecord.case_id))
