@@ -54,6 +54,13 @@ class DepartmentDocument(Document):
     task: str | None
     missed_deadlines: int | None
     pending_extension_seconds: int | None
+    kind: str | None
+    """The unit's department kind (police, fire_rescue...)."""
+    return_requested_at: Time | None
+    """A return (退单) awaiting the station's review: asked then; the unit stays."""
+    return_reason: str | None
+    removed: bool | None
+    """Replaced on the case by the station (改派)."""
 
 
 class DeadlinesDocument(Document):

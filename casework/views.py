@@ -66,6 +66,10 @@ DEPARTMENT_FIELDS = (
     "task",
     "missed_deadlines",
     "pending_extension_seconds",
+    "kind",
+    "return_requested_at",
+    "return_reason",
+    "removed",
 )
 """The keys of each entry of a case document's ``departments``."""
 
@@ -134,6 +138,10 @@ def case_document(state: CaseState) -> dict[str, Any]:
                 "task": a.task or None,
                 "missed_deadlines": a.missed_deadlines,
                 "pending_extension_seconds": a.pending_extension_seconds or None,
+                "kind": a.department_kind,
+                "return_requested_at": iso(a.return_requested_at),
+                "return_reason": a.return_reason or None,
+                "removed": a.removed,
             }
             for a in state.departments
         ],

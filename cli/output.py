@@ -158,7 +158,7 @@ def print_case(document: dict[str, Any], now: datetime | None = None) -> None:
         table.add_row(
             item["department"],
             local_time(item["reported_in_at"]),
-            item["outcome"] or "-",
+            _outcome(item),
             item["task"] or "",
             "-" if item["missed_deadlines"] is None else str(item["missed_deadlines"]),
         )
@@ -196,3 +196,12 @@ def print_cases(rows: list[dict[str, Any]]) -> None:
             overflow="ellipsis",
             no_wrap=True,
         )
+
+
+def _outcome(item: dict[str, Any]) -> str:
+    """A unit's standing: its sign-off, a return awaiting review, or replaced."""
+    if item.get("removed"):
+        return "replaced"
+    if item.get("return_requested_at"):
+        return f"return asked ({item.get('return_reason') or '-'}), awaiting review"
+    return str(item["outcome"] or "-")

@@ -347,7 +347,11 @@ async def test_assessment_is_for_auditors_and_admins(api: Api) -> None:
         table = await api.ok(role, "GET", "/stats?by=compound&from=2020-01-01")
         assert table["by"] == "compound" and "Anningyuan" in table["groups"]
         lists = await api.ok(role, "GET", "/stats/red-black?quarter=2026Q4")
-        assert set(lists) == {"quarter", "red", "black"}
+        # the lists state their period, sample and formula (issue 11)
+        assert {"quarter", "from", "to", "zone", "formula", "min_dispatches", "lists"} <= set(
+            lists
+        )
+        assert set(lists["lists"][0]) == {"kind", "ranked", "left_out", "red", "black"}
     for role in ("branch", "fire"):
         assert (await api.call(role, "GET", "/stats")).status_code == 403
     bad = await api.call("auditor", "GET", "/stats?quarter=2026Q4&from=2026-10-01")
