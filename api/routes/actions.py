@@ -20,6 +20,7 @@ from api.deps import action_id as keyed_action_id
 from api.responses import ActionDocument
 from api.routes.cases import visible_case
 from casework.cases import act
+from casework.routing import unit_refs
 from casework.views import action_document
 from models.case import (
     Action,
@@ -30,6 +31,7 @@ from models.case import (
     RequestExtension,
     RequestJointMeeting,
     SignOff,
+    UnitRef,
     Withdraw,
 )
 from models.durations import parse_duration
@@ -79,6 +81,10 @@ class CaseAction:
         """Only the station of the case's street (another street's case: 404)."""
         state = await visible_case(self.client, self.principal, self.case_id, self.engine)
         require_station_for(self.principal, state.compound, org_in_force(self.engine), doing)
+
+    def units(self, codes: list[str], field: str) -> list[UnitRef]:
+        """Unit codes as units of the organisation in force (422 on ``field`` if unknown)."""
+        return unit_refs(org_in_force(self.engine), codes, field=field)
 
     async def apply(self, action: Action) -> ActionDocument:
         try:

@@ -13,7 +13,6 @@ from api.access import forbid, require_reader_of_all, scope_of
 from api.deps import EngineDep, PrincipalDep
 from api.responses import ActionDocument, OverdueBoard
 from api.routes.actions import OnCase
-from casework.routing import unit_refs
 from models.case import (
     DecideExtension,
     HoldJointMeeting,
@@ -42,7 +41,7 @@ async def joint_meeting(body: schemas.JointMeetingBody, on: OnCase) -> ActionDoc
         actor=on.actor,
         lead=body.lead,
         attendees=list(body.attendees),
-        join=unit_refs(org_in_force(on.engine), body.join, field="join"),
+        join=on.units(body.join, "join"),
         decision=body.decision,
         tasks=dict(body.tasks),
         deadline_seconds=parse_duration(body.deadline, field="deadline") if body.deadline else None,
@@ -76,7 +75,7 @@ async def review_return(body: schemas.ReturnReviewBody, on: OnCase) -> ActionDoc
         department=body.department,
         approve=body.approve,
         reason=body.reason,
-        dispatch=unit_refs(org_in_force(on.engine), body.dispatch, field="dispatch"),
+        dispatch=on.units(body.dispatch, "dispatch"),
     )
     return await on.apply(action)
 
@@ -88,7 +87,7 @@ async def redispatch(body: schemas.RedispatchBody, on: OnCase) -> ActionDocument
     action = Redispatch(
         action_id=on.action_id,
         actor=on.actor,
-        add=unit_refs(org_in_force(on.engine), body.add, field="add"),
+        add=on.units(body.add, "add"),
         replace=body.replace,
         reason=body.reason,
     )
