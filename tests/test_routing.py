@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from alembic import command
 from typer.testing import CliRunner
 
-from casework.routing import compound_code, route_units
+from casework.routing import compound_code, route_units, unit_refs
 from cli.main import app
+from models.case import UnitRef
 from models.errors import RuleViolation
-from models.org import Organisation
+from models.org import Organisation, compounds_of_street
 from models.policy import Policy
 from org.loader import parse_org
 from settings import get_settings
@@ -82,6 +83,18 @@ def test_named_departments_are_the_kinds_in_their_order(org: Organisation, polic
 def test_no_organisation_routes_nothing(policy: Policy) -> None:
     assert codes(None, policy, "Anningyuan") == []
     assert compound_code(None, "Anningyuan") == "Anningyuan"
+
+
+def test_unit_codes_are_the_units_the_organisation_names(org: Organisation) -> None:
+    assert unit_refs(org, ["police_a"], field="add") == [UnitRef(code="police_a", kind="police")]
+    assert unit_refs(None, ["police"], field="add") == [UnitRef(code="police", kind="police")]
+    with pytest.raises(RuleViolation, match="add: 'nobody' is not a unit"):
+        unit_refs(org, ["nobody"], field="add")
+
+
+def test_the_compounds_of_a_street_in_file_order(org: Organisation) -> None:
+    assert compounds_of_street(org, "s1") == ["anningyuan", "heping"]
+    assert compounds_of_street(org, "nowhere") == []
 
 
 def test_a_compound_is_recorded_by_its_code(org: Organisation) -> None:
