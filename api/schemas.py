@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
 from models.case import Outcome
-from models.durations import parse_duration
+from models.durations import parse_deadline_spec, parse_duration
 from models.evidence import EVIDENCE_MAX, URL_MAX, Evidence, check_evidence, check_url
 from models.levels import WhistleLevel
 from models.limits import (
@@ -44,6 +44,14 @@ def _text(max_len: int, *, required: bool = False, multiline: bool = False) -> A
     return AfterValidator(check)
 
 
+def _span(value: str) -> str:
+    try:
+        parse_deadline_spec(value, field="")
+    except ValueError as err:
+        raise ValueError(str(err).removeprefix(": ")) from None
+    return value
+
+
 def _duration(value: str) -> str:
     try:
         parse_duration(value, field="")
@@ -61,6 +69,8 @@ Note = Annotated[str, Field(max_length=LONG_MAX), _text(LONG_MAX, required=True,
 OptionalReason = Annotated[str, Field(max_length=REASON_MAX), _text(REASON_MAX)]
 Code = Annotated[str, Field(pattern=DEPARTMENT_CODE)]
 Duration = Annotated[str, Field(max_length=32, examples=["30m", "2d"]), AfterValidator(_duration)]
+Span = Annotated[str, Field(max_length=32, examples=["30m", "2d", "3wd"]), AfterValidator(_span)]
+"""A duration, or working days (工作日) such as ``3wd``."""
 
 
 class Body(BaseModel):
@@ -146,7 +156,7 @@ class SignOffBody(Body):
 
 class ExtensionRequestBody(Body):
     department: Code | None = None
-    by: Duration
+    by: Span
     reason: Reason
 
 
@@ -163,7 +173,7 @@ class JointMeetingBody(Body):
     """Units new to the case that the meeting brings in (attendees too)."""
     decision: Long = ""
     tasks: dict[Code, OptionalReason] = Field(default_factory=dict, max_length=MAX_DEPARTMENTS)
-    deadline: Duration | None = None
+    deadline: Span | None = None
     evidence: EvidenceList = Field(default_factory=list)
 
 

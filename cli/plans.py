@@ -69,6 +69,7 @@ def meeting(
         if not sep or not name.strip():
             output.fail(f"task: must be DEPARTMENT=TASK; got {item!r}", output.EXIT_BAD_INPUT)
         tasks[name.strip()] = text.strip()
+    plan = support.span(deadline, "deadline") if deadline else None
     action = HoldJointMeeting(
         action_id=on.action_id,
         actor=station_actor(on.actor),
@@ -77,7 +78,8 @@ def meeting(
         join=on.units(join, "join"),
         decision=decision,
         tasks=tasks,
-        deadline_seconds=support.duration(deadline, "deadline") if deadline else None,
+        deadline_seconds=plan.seconds or None if plan else None,
+        deadline_working_days=plan.working_days if plan else 0,
         evidence=support.evidence(evidence),
     )
     on.deliver(case_id, action)
@@ -87,7 +89,9 @@ def meeting(
 def extend(
     case_id: str,
     department: DepartmentOpt,
-    by: Annotated[str | None, typer.Option("--by", help="More time asked, e.g. 2d.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="More time asked, e.g. 2d, or working days: 2wd.")
+    ] = None,
     reason: Annotated[str, typer.Option("--reason")] = "",
     approve: Annotated[
         bool, typer.Option("--approve", help="Station: grant the pending request.")
@@ -103,11 +107,13 @@ def extend(
         output.fail("extend: give exactly one of --by, --approve, --refuse", output.EXIT_BAD_INPUT)
     action: Action
     if by is not None:
+        asked = support.span(by, "by")
         action = RequestExtension(
             action_id=on.action_id,
             actor=department_actor(on.actor, department),
             department=department,
-            seconds=support.duration(by, "by"),
+            seconds=asked.seconds,
+            working_days=asked.working_days,
             reason=reason,
         )
     else:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from cli import output
+from models import clock
 from models.case import (
     Action,
     Confirm,
@@ -25,7 +26,6 @@ from models.case import (
     UnitRef,
     Withdraw,
 )
-from models.durations import format_duration
 
 EXIT_BY_STATUS = {
     401: output.EXIT_FORBIDDEN,
@@ -93,7 +93,7 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
         case RequestExtension():
             return "/extensions", {
                 "department": action.department,
-                "by": format_duration(action.seconds),
+                "by": clock.describe(action.seconds, action.working_days),
                 "reason": action.reason,
             }
         case DecideExtension():
@@ -109,8 +109,10 @@ def action_request(action: Action) -> tuple[str, dict[str, Any]]:
                 "join": _codes(action.join),
                 "decision": action.decision,
                 "tasks": action.tasks,
-                "deadline": format_duration(action.deadline_seconds)
-                if action.deadline_seconds
+                "deadline": clock.describe(
+                    action.deadline_seconds or 0, action.deadline_working_days
+                )
+                if action.deadline_seconds or action.deadline_working_days
                 else None,
                 "evidence": [asdict(item) for item in action.evidence],
             }

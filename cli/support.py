@@ -16,7 +16,7 @@ from cli import output
 from cli.remote import Remote, action_request
 from logs import configure_logging
 from models.case import Action
-from models.durations import parse_duration
+from models.durations import Span, parse_deadline_spec, parse_duration
 from models.errors import PolicyError, RuleViolation, WhistleError
 from models.evidence import Evidence, check_evidence, parse_evidence_option
 from models.policy import Policy
@@ -57,6 +57,11 @@ def checked(parse: Callable[[], T]) -> T:
 
 def duration(text: str, field: str) -> int:
     return checked(lambda: parse_duration(text, field=field))
+
+
+def span(text: str, field: str) -> Span:
+    """A duration or working days (``3wd``); exit 2 naming ``field`` otherwise."""
+    return checked(lambda: parse_deadline_spec(text, field=field))
 
 
 def evidence(values: list[str] | None) -> list[Evidence]:

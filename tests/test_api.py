@@ -349,9 +349,7 @@ async def test_assessment_is_for_auditors_and_admins(api: Api) -> None:
         assert table["by"] == "compound" and "Anningyuan" in table["groups"]
         lists = await api.ok(role, "GET", "/stats/red-black?quarter=2026Q4")
         # the lists state their period, sample and formula (issue 11)
-        assert {"quarter", "from", "to", "zone", "formula", "min_dispatches", "lists"} <= set(
-            lists
-        )
+        assert {"quarter", "from", "to", "zone", "formula", "min_dispatches", "lists"} <= set(lists)
         assert set(lists["lists"][0]) == {"kind", "ranked", "left_out", "red", "black"}
     for role in ("branch", "fire"):
         assert (await api.call(role, "GET", "/stats")).status_code == 403

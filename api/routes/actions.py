@@ -34,7 +34,7 @@ from models.case import (
     UnitRef,
     Withdraw,
 )
-from models.durations import parse_duration
+from models.durations import parse_deadline_spec
 from models.errors import ActionRejected
 from models.principals import PrincipalKind
 from store.org import org_in_force
@@ -132,11 +132,13 @@ async def sign_off(body: schemas.SignOffBody, on: OnCase) -> ActionDocument:
 async def request_extension(body: schemas.ExtensionRequestBody, on: OnCase) -> ActionDocument:
     """Ask the station for more time (延期)."""
     department = await on.as_department(body.department)
+    span = parse_deadline_spec(body.by, field="by")
     action = RequestExtension(
         action_id=on.action_id,
         actor=on.actor,
         department=department,
-        seconds=parse_duration(body.by, field="by"),
+        seconds=span.seconds,
+        working_days=span.working_days,
         reason=body.reason,
     )
     return await on.apply(action)

@@ -20,7 +20,7 @@ from models.case import (
     ReviewReturn,
     Supervise,
 )
-from models.durations import parse_duration
+from models.durations import parse_deadline_spec
 from models.limits import DEPARTMENT_CODE, LIST_LIMIT_MAX
 from models.principals import PrincipalKind
 from store.board import board_document, overdue_board, street_scope
@@ -36,6 +36,7 @@ router = APIRouter()
 async def joint_meeting(body: schemas.JointMeetingBody, on: OnCase) -> ActionDocument:
     """Hold the joint meeting (联席会议): the lead, the plan's tasks and its deadline."""
     await on.as_station("hold a joint meeting")
+    span = parse_deadline_spec(body.deadline, field="deadline") if body.deadline else None
     action = HoldJointMeeting(
         action_id=on.action_id,
         actor=on.actor,
@@ -44,7 +45,8 @@ async def joint_meeting(body: schemas.JointMeetingBody, on: OnCase) -> ActionDoc
         join=on.units(body.join, "join"),
         decision=body.decision,
         tasks=dict(body.tasks),
-        deadline_seconds=parse_duration(body.deadline, field="deadline") if body.deadline else None,
+        deadline_seconds=span.seconds or None if span else None,
+        deadline_working_days=span.working_days if span else 0,
         evidence=schemas.to_evidence(body.evidence),
     )
     return await on.apply(action)
