@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from models.case import CaseStatus, EventKind
-from models.principals import PrincipalKind
 
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 LevelName = Annotated[str, Field(examples=["emergency"])]
@@ -285,45 +284,3 @@ class RedBlack(Document):
 
 
 # --- policy and principals -------------------------------------------------------
-
-
-class LevelRulesDocument(Document):
-    report_in_seconds: int
-    resolve_seconds: int
-    remind_at: float
-    extension_cap_seconds: int
-
-
-class CaseRulesDocument(Document):
-    return_window_seconds: int
-    returns_to_joint: int
-    confirmation_seconds: int
-
-
-class PolicyDocument(Document):
-    """The policy (``policy.loader.policy_document``); its version is a content hash."""
-
-    version: str
-    levels: dict[str, LevelRulesDocument]
-    rules: CaseRulesDocument
-    departments: dict[str, str]
-    routing: dict[str, list[str]]
-    return_reasons: dict[str, str]
-
-
-class PrincipalDocument(Document):
-    name: str
-    kind: PrincipalKind
-    compounds: list[str]
-    department: str | None
-
-
-class PrincipalList(Document):
-    principals: list[PrincipalDocument]
-
-
-class IssuedToken(Document):
-    token_id: str
-    token: str
-    """Shown once; whistle keeps only its hash."""
-    principal: str

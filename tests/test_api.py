@@ -324,6 +324,11 @@ async def test_admin_manages_principals_and_policy(api: Api) -> None:
     assert {"sanitation-t", "branch-t"} <= names
     policy = await api.ok("branch", "GET", "/policy")
     assert policy["levels"]["emergency"]["report_in_seconds"] == 1800
+    # issue 11's rules reach the API too: working days, the miss rule, review, redo, ranking
+    joint = policy["levels"]["joint"]
+    assert joint["report_in_working_days"] == 3 and joint["on_miss"] == "supervise"
+    assert policy["rules"]["return_review_working_days"] == 1 and policy["rules"]["redo_below"] == 3
+    assert policy["assessment"] == {"min_dispatches": 5, "list_size": 3}
     bad = await api.call(
         "admin", "PUT", "/policy", {"toml": '[levels.emergency]\nreport_in = "0s"\n'}
     )

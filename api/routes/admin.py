@@ -7,8 +7,8 @@ from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from api import schemas
 from api.access import require_kind
+from api.admin_responses import IssuedToken, PolicyDocument, PrincipalDocument, PrincipalList
 from api.deps import EngineDep, PolicyDep, PrincipalDep
-from api.responses import IssuedToken, PolicyDocument, PrincipalDocument, PrincipalList
 from models.durations import parse_duration
 from models.errors import RuleViolation
 from models.limits import PRINCIPAL_NAME
