@@ -40,7 +40,7 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     policy = dev.json("policy")
     assert policy["levels"]["publicity"]["report_in_seconds"] == 4
     assert policy["levels"]["emergency"]["report_in_seconds"] == 30 * 60
-    assert policy["levels"]["joint"]["resolve_seconds"] == 15 * 86400
+    assert policy["levels"]["joint"]["resolve_working_days"] == 15  # 15 working days
     assert "not_our_duty" in policy["return_reasons"]
     assert policy["routing"]["fire_lane"] == ["fire_rescue", "police"]
 
@@ -142,12 +142,13 @@ def test_cli_drives_cases_on_the_dev_server(dev: Dev) -> None:
     dispatched = [line for line in text.splitlines() if " dispatched " in line]
     assert all("to fire_rescue, police (lead fire_rescue)" in line for line in dispatched), text
     kinds = [e["kind"] for e in dev.json("show", late)["events"]]
-    assert kinds[:6] == [
+    assert kinds[:7] == [
         "raised",
         "dispatched",
         "reminded",
         "report_in_missed",
         "report_in_missed",
+        "supervised",  # 督办: the late units and the station are told
         "escalated",
     ]
 

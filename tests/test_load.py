@@ -40,9 +40,12 @@ RAISE_RATE = 25
 LOAD = parse_policy(
     f'[levels.publicity]\nreport_in = "{DEADLINE}s"\nresolve = "2h"\n', source="load"
 )
-KIB_PER_CASE_BOUND = 400
-"""Worker memory per open (cached, escalated) case over a fresh worker's: ~300 KiB
-measured in the strict sandbox, ~125 KiB passed through."""
+KIB_PER_CASE_BOUND = 520
+"""Worker memory per open (cached, escalated) case over a fresh worker's: ~410 KiB
+measured in the strict sandbox since the station's code (issue 11; ~300 before: each
+sandboxed case holds its own copy of the workflow modules, and they grew by the
+returns, the station's actions and the misses), ~125 KiB passed through. A bound
+against a leak, not a figure: the figure is the benchmark's."""
 
 
 async def test_open_cases_reminded_and_escalated_once(tmp_path: Path) -> None:
