@@ -35,7 +35,6 @@ from models.case import (
 from models.evidence import Evidence
 from models.levels import WhistleLevel
 from models.policy import Policy
-from workflows.case import WhistleCase
 
 Observer = Callable[[str, float], None]
 """Told each action's kind (its class name) and round trip in seconds."""
@@ -181,5 +180,6 @@ class CaseDriver:
 
     async def finished(self, case_id: str) -> CaseState:
         """The final state, once the case has closed."""
-        handle = self.client.get_workflow_handle_for(WhistleCase.run, case_id)
-        return await handle.result()
+        handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
+        result: CaseState = await handle.result()
+        return result

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from models import clock, records, rules, station_rules
+from models import clock, plan_rules, records, rules, station_rules
 from models.case import (
     Action,
     Assignment,
@@ -177,14 +177,14 @@ EVERY_ACTION: list[tuple[Callable[[CaseState, Any], None], Action]] = [
         SignOff(action_id="x", department="police", outcome="resolved"),
     ),
     (
-        rules.check_request_extension,
+        plan_rules.check_request_extension,
         RequestExtension(action_id="x", department="police", seconds=3600, reason="parts"),
     ),
     (
-        rules.check_decide_extension,
+        plan_rules.check_decide_extension,
         DecideExtension(action_id="x", department="police", approve=True),
     ),
-    (rules.check_joint_meeting, HoldJointMeeting(action_id="x", lead="police")),
+    (plan_rules.check_joint_meeting, HoldJointMeeting(action_id="x", lead="police")),
     (rules.check_escalate, Escalate(action_id="x", reason="ignored")),
     (rules.check_confirm, Confirm(action_id="x", satisfaction=5)),
     (rules.check_reopen, Reopen(action_id="x", reason="back again")),
@@ -212,7 +212,7 @@ HELPERS = {"check_action", "check_units", "check_departments"}
 def test_every_action_covers_every_check() -> None:
     checks = {
         f"{module.__name__}.{name}"
-        for module in (rules, station_rules)
+        for module in (rules, plan_rules, station_rules)
         for name, value in vars(module).items()
         if name.startswith("check_")
         and name != "check_raise"
@@ -390,7 +390,7 @@ def test_at_the_joint_task_force_sign_offs_follow_the_plan() -> None:
 
 def ask(state: CaseState, seconds: int = 3600, department: str = "fire_rescue") -> None:
     action = RequestExtension(action_id="e", department=department, seconds=seconds, reason="tow")
-    rules.check_request_extension(state, action)
+    plan_rules.check_request_extension(state, action)
 
 
 def test_request_extension() -> None:
@@ -418,19 +418,19 @@ def test_request_extension() -> None:
 def test_decide_extension() -> None:
     state = case()
     approve = DecideExtension(action_id="d", department="fire_rescue", approve=True)
-    refused(lambda: rules.check_decide_extension(state, approve), "department")
+    refused(lambda: plan_rules.check_decide_extension(state, approve), "department")
     state.assignment("fire_rescue").pending_extension_seconds = 3600  # type: ignore[union-attr]
-    rules.check_decide_extension(state, approve)
+    plan_rules.check_decide_extension(state, approve)
     refuse = replace(approve, approve=False)
-    refused(lambda: rules.check_decide_extension(state, refuse), "reason")
-    rules.check_decide_extension(state, replace(refuse, reason="not needed"))
+    refused(lambda: plan_rules.check_decide_extension(state, refuse), "reason")
+    plan_rules.check_decide_extension(state, replace(refuse, reason="not needed"))
     state.extension_granted_seconds = POLICY.level(WhistleLevel.EMERGENCY).extension_cap_seconds
-    refused(lambda: rules.check_decide_extension(state, approve), "approve")
+    refused(lambda: plan_rules.check_decide_extension(state, approve), "approve")
 
 
 def meet(state: CaseState, **changes: Any) -> None:
     action = replace(HoldJointMeeting(action_id="m", lead="police"), **changes)
-    rules.check_joint_meeting(state, action)
+    plan_rules.check_joint_meeting(state, action)
 
 
 def test_joint_meeting() -> None:

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     # import every module whose types an input, update or result carries
     # (models.policy: RaiseWhistle.policy's LevelRules and CaseRules).
     import models.policy  # noqa: F401
-    from models import records, rules, station_rules
+    from models import plan_rules, records, rules, station_rules
     from models.case import (
         BRANCH,
         Action,
@@ -178,7 +178,7 @@ class WhistleCase:
 
     @request_extension.validator
     def _validate_request_extension(self, action: RequestExtension) -> None:
-        self._validate(action, lambda: rules.check_request_extension(self._state, action))
+        self._validate(action, lambda: plan_rules.check_request_extension(self._state, action))
 
     # --- branch actions ----------------------------------------------------
 
@@ -188,7 +188,7 @@ class WhistleCase:
 
     @decide_extension.validator
     def _validate_decide_extension(self, action: DecideExtension) -> None:
-        self._validate(action, lambda: rules.check_decide_extension(self._state, action))
+        self._validate(action, lambda: plan_rules.check_decide_extension(self._state, action))
 
     @workflow.update
     def hold_joint_meeting(self, action: HoldJointMeeting) -> ActionResult:
@@ -196,7 +196,7 @@ class WhistleCase:
 
     @hold_joint_meeting.validator
     def _validate_hold_joint_meeting(self, action: HoldJointMeeting) -> None:
-        self._validate(action, lambda: rules.check_joint_meeting(self._state, action))
+        self._validate(action, lambda: plan_rules.check_joint_meeting(self._state, action))
 
     @workflow.update
     def escalate(self, action: Escalate) -> ActionResult:

@@ -18,7 +18,7 @@ from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
 from workflows.station import StationActions
 
 with workflow.unsafe.imports_passed_through():
-    from models import clock, rules
+    from models import clock, plan_rules
     from models.case import (
         BRANCH,
         STATION,
@@ -105,7 +105,7 @@ class Transitions(StationActions):
     def request_extension(self, action: RequestExtension) -> None:
         item = self.state.assignment(action.department)
         assert item is not None
-        item.pending_extension_seconds = rules.extension_seconds(self.state, action)
+        item.pending_extension_seconds = plan_rules.extension_seconds(self.state, action)
         item.pending_extension_reason = action.reason.strip()
         self.ledger.record(
             EventKind.EXTENSION_REQUESTED,
