@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.publish import CasePublisher
 from audit.archive import run_archiver
 from casework.connection import connect
+from engine.bytecode import SANDBOXED, compile_workflow_code
 from engine.exits import EXIT_UNAVAILABLE
 from engine.signals import install_stop_signals
 from logs import configure_logging
@@ -55,6 +56,11 @@ def worker_options(executor: ThreadPoolExecutor, settings: Settings) -> dict[str
 def build_worker(
     client: Client, engine: Engine, settings: Settings, executor: ThreadPoolExecutor
 ) -> Worker:
+    if not compile_workflow_code():
+        structlog.get_logger("whistle.worker").warning(
+            "workflow bytecode not written: every case will compile the workflow code",
+            package=str(SANDBOXED),
+        )
     publisher = CasePublisher(engine)
     return Worker(
         client,

@@ -14,8 +14,8 @@ from models import clock
 from models.case import DecideExtension, HoldJointMeeting, RequestExtension, ReviewReturn
 from models.errors import ActionRejected
 from models.levels import WhistleLevel
-from models.policy import Policy
-from models.workdays import add_working_days
+from models.policy import Policy, WorkingTime
+from models.workdays import DEFAULT_TIMEZONE, WorkCalendar, add_working_days, zone
 from tests import station_scenarios as paths
 from tests.casekit import aid, do, final_state, kinds, raise_case, report_in, sign, state_of
 
@@ -195,3 +195,26 @@ async def test_an_extension_and_a_plan_in_working_days(
     fresh = await raise_case(client, policy, level="joint", category="illegal_structure")
     with pytest.raises(ActionRejected, match="working days stand alone"):
         await do(client, fresh, both)
+
+
+async def test_a_deadline_past_the_calendar_is_estimated_and_says_so(
+    client: Client, env: WorkflowEnvironment, policy: Policy
+) -> None:
+    """A year the State Council has not announced: weekends alone, and the event says so."""
+    today = (await env.get_current_time()).astimezone(zone(DEFAULT_TIMEZONE)).date()
+    short = WorkCalendar(
+        first_day=(today - timedelta(days=1)).isoformat(),
+        last_day=(today + timedelta(days=1)).isoformat(),
+        source="a calendar that ends tomorrow (test)",
+    )
+    pinned = replace(
+        policy,
+        working_time=WorkingTime(timezone=DEFAULT_TIMEZONE, closes_at="24:00", calendar=short),
+    )
+    case_id = await raise_case(client, pinned, level="enforcement", category="noise")
+    state = await state_of(client, case_id)
+    dispatched = state.events[1]
+    assert dispatched.detail["calendar"].startswith("estimated: from ")
+    assert "weekends alone" in dispatched.detail["calendar"]
+    expected = add_working_days(state.raised_at, 5, short, DEFAULT_TIMEZONE)
+    assert expected.estimated and _at(dispatched.detail["resolve_deadline"]) == expected.deadline
