@@ -33,14 +33,7 @@ def report_in_missed(case: Lifecycle) -> None:
     missed = state.deadlines.report_in
     assert missed is not None
     late = [a for a in case.active() if a.reported_in_at is None]
-    for item in late:
-        item.missed_deadlines += 1
-        case.ledger.record(
-            EventKind.REPORT_IN_MISSED,
-            actor=SYSTEM,
-            department=item.department,
-            detail={"deadline": iso(missed)},
-        )
+    _charge(case, late, EventKind.REPORT_IN_MISSED, missed)
     names = ", ".join(a.department for a in late)
     reason = f"report-in deadline missed by {names}"
     if not rules.supervise_every_seconds:  # cases raised before: a fresh whistle
@@ -69,14 +62,7 @@ def resolve_missed(case: Lifecycle) -> None:
     missed = state.deadlines.resolve
     assert missed is not None
     late = [a for a in case.handlers() if a.outcome is None]
-    for item in late:
-        item.missed_deadlines += 1
-        case.ledger.record(
-            EventKind.RESOLVE_MISSED,
-            actor=SYSTEM,
-            department=item.department,
-            detail={"deadline": iso(missed)},
-        )
+    _charge(case, late, EventKind.RESOLVE_MISSED, missed)
     every = rules.supervise_every_seconds
     if not every:  # cases raised before the cap
         _resolve_missed_before_the_cap(case, late)
@@ -93,6 +79,15 @@ def resolve_missed(case: Lifecycle) -> None:
         return
     state.deadlines.resolve = cap
     _supervise(case, late, reason="resolve deadline missed", deadline=("resolve_deadline", cap))
+
+
+def _charge(case: Lifecycle, late: list[Assignment], kind: EventKind, missed: datetime) -> None:
+    """The missed deadline, recorded against each late unit."""
+    for item in late:
+        item.missed_deadlines += 1
+        case.ledger.record(
+            kind, actor=SYSTEM, department=item.department, detail={"deadline": iso(missed)}
+        )
 
 
 def _supervise(
