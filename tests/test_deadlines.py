@@ -510,6 +510,11 @@ async def test_at_the_joint_task_force_a_miss_is_supervised_a_day_at_a_time(
             lead="urban_management",
             decision="demolish the shed",
             tasks={"urban_management": "demolish", "housing": "certify"},
+            # A plan of two hours (the station's to set): the rule under test is the
+            # day-at-a-time supervision after it, and the test server need not skip
+            # the default plan's 15 working days (a skip that long once broke its
+            # connection under a full suite).
+            deadline_seconds=2 * 3600,
         ),
     )
     await sign(client, case_id, "housing")  # urban_management does not sign off
