@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger bodies: 413, unread
+    cookie_secure: bool = False
+    """Mark the workbench's cookies Secure even over plain HTTP: set it behind a
+    TLS-terminating proxy. Over https they are Secure anyway."""
+    evidence_dir: Path | None = None
+    """Where uploaded evidence is kept by SHA-256; unset: ``evidence`` in the data directory."""
     timezone: str = DEFAULT_TIMEZONE
     """The district's time zone (IANA name): every time shown to people is in it."""
     log_level: str = "INFO"
@@ -61,6 +66,9 @@ class Settings(BaseSettings):
 
     def zone(self) -> ZoneInfo:
         return zone(self.timezone, field="WHISTLE_TIMEZONE")
+
+    def evidence_root(self) -> Path:
+        return (self.evidence_dir or self.data_dir / "evidence").expanduser()
 
     def sqlalchemy_url(self) -> str:
         if self.database_url:

@@ -29,6 +29,7 @@ from models.errors import (
 )
 from settings import Settings
 from store.engine import make_engine
+from web.app import add_workbench
 
 DESCRIPTION = (
     "Durable whistle cases (吹哨报到). Branches raise and confirm in their "
@@ -92,4 +93,5 @@ def create_app(
     for module in (cases, actions, station, assessment, admin):
         app.include_router(module.router)
     add_docs(app)
+    add_workbench(app)
     return app

@@ -15,6 +15,8 @@ from models.limits import (
     COMPOUNDS_PER_PRINCIPAL_MAX,
     DEPARTMENT_CODE,
     MAX_DEPARTMENTS,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
     POLICY_MAX_BYTES,
     PRINCIPAL_NAME,
     SATISFACTION_MAX,
@@ -235,6 +237,10 @@ def _lifetime(value: str) -> str:
     except RuleViolation as err:
         raise ValueError(str(err).removeprefix(": ")) from None
     return value
+
+
+class PasswordBody(Body):
+    password: Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 
 
 class TokenBody(Body):

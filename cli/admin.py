@@ -6,6 +6,7 @@ an admin token does the same through ``/principals`` and ``/tokens``.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from settings import get_settings
 from store.engine import make_engine
 from store.org import org_in_force
 from store.principals import add_principal, issue_token, list_principals, revoke_token
+from store.sign_in import set_password
 
 admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
 
@@ -100,6 +102,36 @@ def issue_token_command(
         output.emit_json({"token_id": token_id, "token": token, "principal": name})
     else:
         output.console.print(f"token {token_id} for {name} (shown once):\n{token}", highlight=False)
+
+
+@admin.command("set-password")
+def set_password_command(
+    name: Annotated[str, typer.Argument(help="The principal's name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Give a principal a password for the workbench (signing in on a page).
+
+    Asked for twice at the terminal, or read from standard input. Kept only as an
+    argon2id hash; the principal's open sessions end and any lockout is lifted."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    engine = _engine()
+    try:
+        set_password(engine, name, password)
+    except RuleViolation as err:
+        code = output.EXIT_NOT_FOUND if str(err).startswith("principal:") else output.EXIT_BAD_INPUT
+        output.fail(str(err), code)
+    finally:
+        engine.dispose()
+    if as_json:
+        output.emit_json({"principal": name, "password_set": True})
+    else:
+        output.console.print(f"password set for {name}", highlight=False)
 
 
 @admin.command("revoke-token")

@@ -18,12 +18,21 @@ EVIDENCE_MAX = 10
 """References per action."""
 URL_MAX = 2000
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]|\s")  # \s: Unicode spaces too
+STORE_PATH = "/evidence/"
+"""Files uploaded through the workbench live in whistle's own content-addressed
+store, referred to by this path and their SHA-256, whatever the host is called."""
+_STORE_URL = re.compile(rf"^{STORE_PATH}[0-9a-f]{{64}}$")
+
+
+def store_url(sha256: str) -> str:
+    return f"{STORE_PATH}{sha256}"
 
 
 @dataclass(kw_only=True)
 class Evidence:
     url: str
-    """Where the file is kept: an https address (object storage, the district's file server)."""
+    """Where the file is kept: an https address (object storage, the district's file
+    server) or whistle's own store (``/evidence/<sha256>``)."""
     sha256: str
     """The file's SHA-256, 64 lowercase hex digits."""
     label: str = ""
@@ -39,6 +48,8 @@ def check_evidence(items: list[Evidence], *, field: str = "evidence") -> None:
         check_url(item.url, field=f"{where}.url")
         if not SHA256_HEX_RE.match(item.sha256):
             raise RuleViolation(f"{where}.sha256: must be 64 lowercase hex digits (a SHA-256)")
+        if _STORE_URL.match(item.url) and item.url != store_url(item.sha256):
+            raise RuleViolation(f"{where}.url: a file of whistle's store is named by its SHA-256")
         check_text(item.label, field=f"{where}.label", max_len=SHORT_MAX)
         if item.sha256 in seen:
             raise RuleViolation(f"{where}.sha256: the same file is referenced twice")
@@ -48,6 +59,8 @@ def check_evidence(items: list[Evidence], *, field: str = "evidence") -> None:
 def check_url(url: str, *, field: str) -> None:
     if len(url) > URL_MAX:
         raise RuleViolation(f"{field}: must be at most {URL_MAX} characters; got {len(url)}")
+    if _STORE_URL.match(url):
+        return
     if _URL_FORBIDDEN.search(url):
         raise RuleViolation(f"{field}: must not contain spaces or control characters")
     try:
@@ -55,7 +68,9 @@ def check_url(url: str, *, field: str) -> None:
     except ValueError:
         raise RuleViolation(f"{field}: is not a valid URL") from None
     if parts.scheme != "https" or not parts.hostname:
-        raise RuleViolation(f"{field}: must be an https:// address with a host")
+        raise RuleViolation(
+            f"{field}: must be an https:// address with a host or {STORE_PATH}<sha256>"
+        )
     if parts.username is not None or parts.password is not None:
         raise RuleViolation(f"{field}: must not carry credentials")
 

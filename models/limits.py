@@ -84,6 +84,22 @@ TOKEN_MAX = 200
 COMPOUNDS_PER_PRINCIPAL_MAX = 100
 """Compounds one branch principal speaks for."""
 
+PASSWORD_MIN = 10
+"""Characters of a workbench password, at least (NIST SP 800-63B asks 8; a street
+office's shared PCs argue for more)."""
+PASSWORD_MAX = 128
+PASSWORD_HASH_MAX = 200
+SIGN_IN_FAILURES_MAX = 5
+"""Wrong passwords in a row before the principal is locked out for ``LOCKOUT_MINUTES``."""
+LOCKOUT_MINUTES = 15
+SESSION_HOURS = 12
+"""A workbench session lasts one working day and a shift's overlap, then signs out."""
+
+UPLOAD_FILE_MAX_BYTES = 10 * 1024 * 1024
+"""One photo or document uploaded through the workbench."""
+UPLOAD_FILES_MAX = 6
+"""Files in one form (the evidence of one action holds at most ``EVIDENCE_MAX``)."""
+
 SOURCE_MAX = 500
 """Characters of the source (a file's path) kept with a policy or organisation version."""
 

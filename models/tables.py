@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from models.limits import (
     CASE_ID_MAX,
     CODE_MAX,
+    PASSWORD_HASH_MAX,
     PRINCIPAL_NAME_MAX,
     SHA256_HEX_LEN,
     SOURCE_MAX,
@@ -146,6 +147,11 @@ class PrincipalRecord(SQLModel, table=True):
     """Stations: the street code (in the organisation in force when added)."""
     created_at: datetime = Field(sa_column=_when(False))
     disabled_at: datetime | None = Field(default=None, sa_column=_when())
+    password_hash: str | None = Field(default=None, max_length=PASSWORD_HASH_MAX)
+    """For signing in to the workbench (argon2id); None: the principal uses tokens only."""
+    failed_sign_ins: int = 0
+    """Consecutive wrong passwords; reset by a right one (``store.sign_in``)."""
+    locked_until: datetime | None = Field(default=None, sa_column=_when())
 
 
 class ApiTokenRecord(SQLModel, table=True):
@@ -178,3 +184,31 @@ class CaseArchiveRecord(SQLModel, table=True):
     """SHA-256 of the uncompressed history JSON."""
     ledger_head_hash: str = Field(max_length=SHA256_HEX_LEN)
     history_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class WebSessionRecord(SQLModel, table=True):
+    """A signed-in person at the workbench; the cookie holds the key, the table its hash."""
+
+    __tablename__ = "web_sessions"
+
+    key_hash: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
+    principal: str = Field(index=True, max_length=PRINCIPAL_NAME_MAX)
+    csrf: str = Field(max_length=64)
+    """The token every form of this session carries back."""
+    created_at: datetime = Field(sa_column=_when(False))
+    expires_at: datetime = Field(sa_column=_when(False))
+
+
+class EvidenceFileRecord(SQLModel, table=True):
+    """A file uploaded through the workbench, kept by its SHA-256, and the case it
+    was uploaded for: a download is allowed to whoever may see that case."""
+
+    __tablename__ = "evidence_files"
+
+    sha256: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
+    content_type: str = Field(max_length=100)
+    size: int
+    name: str = Field(default="", max_length=SHORT_MAX)
+    uploaded_by: str = Field(max_length=SHORT_MAX)
+    uploaded_at: datetime = Field(sa_column=_when(False))

@@ -25,7 +25,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _principal(record: PrincipalRecord) -> Principal:
+def principal_of(record: PrincipalRecord) -> Principal:
     return Principal(
         name=record.name,
         kind=PrincipalKind(record.kind),
@@ -93,7 +93,7 @@ def add_principal(
         except IntegrityError:  # added by someone else meanwhile
             raise RuleViolation(f"name: a principal {name!r} already exists") from None
         session.refresh(record)
-        return _principal(record)
+        return principal_of(record)
 
 
 def _check_department(
@@ -132,13 +132,13 @@ def _check_street(org: Organisation | None, street: str) -> None:
 def list_principals(engine: Engine) -> list[Principal]:
     with Session(engine) as session:
         records = session.exec(select(PrincipalRecord).order_by(col(PrincipalRecord.name)))
-        return [_principal(r) for r in records if r.disabled_at is None]
+        return [principal_of(r) for r in records if r.disabled_at is None]
 
 
 def get_principal(engine: Engine, name: str) -> Principal | None:
     with Session(engine) as session:
         record = session.get(PrincipalRecord, name)
-        return _principal(record) if record and record.disabled_at is None else None
+        return principal_of(record) if record and record.disabled_at is None else None
 
 
 def issue_token(
@@ -192,7 +192,7 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
         owner = session.get(PrincipalRecord, record.principal)
         if owner is None or owner.disabled_at is not None:
             return None
-        return _principal(owner)
+        return principal_of(owner)
 
 
 def has_admin(engine: Engine) -> bool:

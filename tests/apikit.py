@@ -26,9 +26,11 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_api(client: Client, engine: Engine) -> AsyncIterator[str]:
-    """The API on a free loopback port; yields its base URL."""
-    app = create_app(Settings(task_queue=TASK_QUEUE), engine=engine, client=client)
+async def serve_api(
+    client: Client, engine: Engine, settings: Settings | None = None
+) -> AsyncIterator[str]:
+    """The API (and the workbench) on a free loopback port; yields its base URL."""
+    app = create_app(settings or Settings(task_queue=TASK_QUEUE), engine=engine, client=client)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

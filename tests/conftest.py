@@ -26,6 +26,7 @@ from settings import Settings
 from store.engine import make_engine
 from tests.casekit import TASK_QUEUE, aid, raised_cases
 from tests.stackkit import stack  # noqa: F401  (a fixture: real server and worker processes)
+from tests.webkit import people, site  # noqa: F401  (fixtures: the workbench and its people)
 from worker import ACTIVITY_THREADS, build_worker
 
 BIN_DIR = Path(sys.executable).parent

@@ -16,6 +16,7 @@ from models.principals import PrincipalKind, principal_document
 from policy.loader import parse_policy, policy_document
 from store.policies import activate_policy
 from store.principals import add_principal, issue_token, list_principals, revoke_token
+from store.sign_in import set_password
 
 router = APIRouter()
 
@@ -81,6 +82,24 @@ def post_token(
     except RuleViolation as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from None
     return IssuedToken(token_id=token_id, token=token, principal=name)
+
+
+@router.put("/principals/{name}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])
+def put_password(
+    name: Annotated[str, Path(pattern=PRINCIPAL_NAME)],
+    body: schemas.PasswordBody,
+    principal: PrincipalDep,
+    engine: EngineDep,
+) -> Response:
+    """Set a principal's password for the workbench (argon2id); its sessions end."""
+    require_kind(principal, PrincipalKind.ADMIN, "set passwords")
+    try:
+        set_password(engine, name, body.password)
+    except RuleViolation as err:
+        if str(err).startswith("principal:"):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from None
+        raise
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin"])

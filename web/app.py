@@ -1,0 +1,45 @@
+"""The workbench on the API's app: its pages, its assets, and how a page answers
+when no one is signed in, a form is stale, or an action is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from web.deps import PageRefused, SignInNeeded, StalePage, lang_of, render
+from web.i18n import Speaker
+from web.pages import audit, branch, case, evidence, signin, station, unit
+from web.rule_words import rule_in
+
+ASSETS = Path(__file__).parent / "static"
+
+
+def _sign_in_first(_: Request, err: Exception) -> Response:
+    assert isinstance(err, SignInNeeded)
+    return RedirectResponse(f"/login?next={quote(err.next_path)}", status_code=303)
+
+
+def _stale(request: Request, _: Exception) -> Response:
+    t = Speaker(lang_of(request), request.app.state.settings.zone(), datetime.now(UTC))
+    return render(request, "error.html", status_code=403, t=t, message=t("error.csrf"))
+
+
+def _refused(request: Request, err: Exception) -> Response:
+    assert isinstance(err, PageRefused)
+    t = Speaker(lang_of(request), request.app.state.settings.zone(), datetime.now(UTC))
+    message = t("error.forbidden", message=rule_in(err.message, t.lang))
+    return render(request, "error.html", status_code=403, t=t, message=message)
+
+
+def add_workbench(app: FastAPI) -> None:
+    app.add_exception_handler(SignInNeeded, _sign_in_first)
+    app.add_exception_handler(PageRefused, _refused)
+    app.add_exception_handler(StalePage, _stale)
+    app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
+    for module in (signin, branch, unit, station, case, evidence, audit):
+        app.include_router(module.router)

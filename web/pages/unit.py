@@ -1,0 +1,34 @@
+"""A unit's inbox, desk first: its open cases, the nearest deadline first, with
+a live countdown; the list refreshes itself every few seconds."""
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
+
+from api.routes.cases import list_cases
+from models.principals import PrincipalKind
+from web.deps import PageDep
+from web.lists import by_nearest_deadline, deadline_of
+
+router = APIRouter(include_in_schema=False)
+
+POLL_SECONDS = 5
+"""How often an open inbox asks for new whistles (the issue's bound)."""
+
+
+def _rows(page: PageDep) -> list:  # type: ignore[type-arg]
+    page.require(PrincipalKind.DEPARTMENT, "read a unit's inbox")
+    listed = list_cases(page.me, page.engine)
+    return by_nearest_deadline(r for r in listed.cases if deadline_of(r) is not None)
+
+
+@router.get("/unit", response_class=HTMLResponse)
+def inbox(page: PageDep) -> Response:
+    return page.render(
+        "unit.html", rows=_rows(page), deadline_of=deadline_of, poll_seconds=POLL_SECONDS
+    )
+
+
+@router.get("/unit/rows", response_class=HTMLResponse)
+def inbox_rows(page: PageDep) -> Response:
+    """The inbox's rows alone, for the page's polling."""
+    return page.render("unit_rows.html", rows=_rows(page), deadline_of=deadline_of)
