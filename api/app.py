@@ -27,9 +27,10 @@ from models.errors import (
     EngineUnavailable,
     RuleViolation,
 )
+from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
 from settings import Settings
 from store.engine import make_engine
-from web.app import add_workbench
+from web.app import UPLOAD_PAGES, add_workbench
 
 DESCRIPTION = (
     "Durable whistle cases (吹哨报到). Branches raise and confirm in their "
@@ -89,7 +90,12 @@ def create_app(
     )
     app.state.settings = settings
     add_error_answers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.api_max_body_bytes,
+        form_max_bytes=UPLOAD_FILES_MAX * UPLOAD_FILE_MAX_BYTES + settings.api_max_body_bytes,
+        form_paths=UPLOAD_PAGES,
+    )
     for module in (cases, actions, station, assessment, admin):
         app.include_router(module.router)
     add_docs(app)

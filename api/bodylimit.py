@@ -3,7 +3,9 @@
 Pure ASGI, in front of routing and authentication: a body announced too long
 (Content-Length) is refused unread; a body without a length (chunked) is
 counted as it arrives and refused once past the limit, the rest unread.
-Evidence travels by reference, so whistle's bodies are small.
+Evidence travels by reference, so the API's bodies are small; only a
+workbench form with photos (``multipart/form-data``) may be larger, up to
+``form_max_bytes``.
 """
 
 from __future__ import annotations
@@ -14,18 +16,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        form_max_bytes: int | None = None,
+        form_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.form_max_bytes = max(form_max_bytes or max_bytes, max_bytes)
+        self.form_paths = form_paths
+        """Path prefixes of the pages whose forms carry files; the API's stay small."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        limit = self.max_bytes
+        is_form = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        if is_form and str(scope.get("path", "")).startswith(self.form_paths):
+            limit = self.form_max_bytes
+        length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._refuse(send)
+            if not length.isdigit() or int(length) > limit:
+                await self._refuse(send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -38,16 +54,16 @@ class BodyLimit:
                 return  # the client left
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body: at most {self.max_bytes} bytes"}).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"request body: at most {limit} bytes"}).encode()
         await send(
             {
                 "type": "http.response.start",

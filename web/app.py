@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,33 @@ def _refused(request: Request, err: Exception) -> Response:
     return render(request, "error.html", status_code=403, t=t, message=message)
 
 
+UPLOAD_PAGES = ("/branch/", "/case/")
+"""Where forms may carry photos (``api.bodylimit`` lets them be larger)."""
+
+PAGE_HEADERS = {
+    # Everything a page loads comes from whistle itself; nothing frames it.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+API_DOCS = ("/docs", "/openapi.json")
+
+
+async def _guard_pages(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    is_page = response.headers.get("content-type", "").startswith("text/html")
+    if is_page and not request.url.path.startswith(API_DOCS):
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
 def add_workbench(app: FastAPI) -> None:
+    app.middleware("http")(_guard_pages)
     app.add_exception_handler(SignInNeeded, _sign_in_first)
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(StalePage, _stale)

@@ -19,8 +19,10 @@ from fastapi.templating import Jinja2Templates
 
 from api.access import require_kind
 from api.deps import ClientDep, EngineDep, SettingsDep
+from models.org import Organisation
 from models.principals import Principal, PrincipalKind
 from settings import Settings
+from store.org import org_in_force
 from store.sign_in import WebSession, session_of
 from web.i18n import LANG_COOKIE, Speaker, pick_lang
 
@@ -58,6 +60,16 @@ class PageRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def names_in(org: Organisation | None) -> dict[str, str]:
+    """Codes to names: compounds, streets and units of the organisation in force."""
+    if org is None:
+        return {}
+    names = {code: c.name for code, c in org.compounds.items()}
+    names.update({code: s.name for code, s in org.streets.items()})
+    names.update({code: u.name for code, u in org.units.items()})
+    return names
 
 
 def lang_of(request: Request) -> str:
@@ -107,7 +119,7 @@ class Page:
         self.session: WebSession = found
         self.lang = lang_of(request)
         self.now = datetime.now(UTC)
-        self.t = Speaker(self.lang, settings.zone(), self.now)
+        self.t = Speaker(self.lang, settings.zone(), self.now, names_in(org_in_force(engine)))
 
     @property
     def me(self) -> Principal:

@@ -3,10 +3,12 @@ district's zone, durations in words ("还剩 25 分钟")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from web.rule_words import rule_in
 from web.words import LANGUAGES, WORDS
 
 LANG_COOKIE = "whistle_lang"
@@ -70,6 +72,8 @@ class Speaker:
     lang: str
     zone: ZoneInfo
     now: datetime
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Compounds, streets and units by code, as the organisation in force names them."""
 
     def __call__(self, key: str, **fields: object) -> str:
         return say(key, self.lang, **fields)
@@ -94,6 +98,16 @@ class Speaker:
     def overdue(self, deadline: When) -> bool:
         moment = as_time(deadline)
         return moment is not None and moment < self.now
+
+    def name(self, code: str | None) -> str:
+        """A compound, street or unit by its name in the organisation (安宁苑), or its code."""
+        if not code:
+            return ""
+        return self.names.get(code) or self.names.get(code.lower()) or code
+
+    def worded(self, message: str) -> str:
+        """A message of the rules or of the workflow, in the page's language where known."""
+        return rule_in(message, self.lang)
 
     def code(self, family: str, code: str) -> str:
         """A code's words (``category.fire_lane`` -> 占用消防通道), or the code itself."""
