@@ -15,9 +15,11 @@ import pytest
 import pytest_asyncio
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from models.ledger import GENESIS
 from models.periods import current_quarter
+from models.tables import CaseEventRecord
 from settings import Settings
 from store.principals import add_principal
 from store.reads import case_events
@@ -204,8 +206,60 @@ async def test_an_open_case_replays_too(
         assert "重放一致" in page.text and "台账完整" in page.text
         assert "已归档" not in page.text
     finally:
-        await api.ok("branch", "POST", f"/cases/{case_id}/withdraw", {"reason": "test finished"})
+        # A reason a spreadsheet would take for a formula (see the next test).
+        await api.ok("branch", "POST", f"/cases/{case_id}/withdraw", {"reason": "=1+1 done"})
         await api.http.aclose()
+
+
+async def test_text_stays_text_and_a_broken_ledger_is_named(
+    auditor: httpx.AsyncClient, api_url: str, tokens: dict[str, str], engine: Engine
+) -> None:
+    api = Api(api_url, tokens)
+    raised = await api.ok(
+        "branch",
+        "POST",
+        "/cases",
+        {"compound": "Anningyuan", "level": "publicity", "category": "noise", "title": "Drums"},
+    )
+    case_id = raised["case_id"]
+    await api.ok("branch", "POST", f"/cases/{case_id}/withdraw", {"reason": "=HYPERLINK(1)"})
+    await api.http.aclose()
+    ledger = await auditor.get(f"/audit/case/{case_id}/ledger.xlsx")
+    sheet = load_workbook(io.BytesIO(ledger.content)).active
+    withdrawn = [row for row in sheet.iter_rows(min_row=2) if row[2].value == "withdrawn"]
+    assert withdrawn[0][9].value == "=HYPERLINK(1)" and withdrawn[0][9].data_type == "s"
+
+    # Someone edits the ledger behind whistle's back: the page names the link.
+    with Session(engine) as session:
+        row = session.exec(
+            select(CaseEventRecord).where(
+                CaseEventRecord.case_id == case_id, CaseEventRecord.seq == 1
+            )
+        ).one()
+        honest = row.actor
+        row.actor = "branch:someone-else"
+        session.add(row)
+        session.commit()
+    try:
+        page = await auditor.get(f"/audit/case/{case_id}")
+        assert page.status_code == 200
+        assert "verdict bad" in page.text and "台账被改动" in page.text
+        assert "event 1 (raised): content does not match its hash" in page.text
+        assert "历史与台账一致" in page.text  # the history itself still holds the true events
+    finally:
+        with Session(engine) as session:
+            row = session.exec(
+                select(CaseEventRecord).where(
+                    CaseEventRecord.case_id == case_id, CaseEventRecord.seq == 1
+                )
+            ).one()
+            row.actor = honest
+            session.add(row)
+            session.commit()
+    assert "verdict bad" not in (await auditor.get(f"/audit/case/{case_id}")).text
+
+    missing = await auditor.get("/audit/case/no-such-case/ledger.xlsx")
+    assert missing.status_code == 404
 
 
 async def test_the_assessment_draws_charts_and_lists(
