@@ -24,6 +24,7 @@ from rich.console import Console
 
 from bench import cases as whole_cases
 from bench import lateness, memory
+from bench import pages as workbench_pages
 from bench.ceiling import ceiling as measure_ceiling
 from bench.replay import replay
 from bench.report import print_report
@@ -153,11 +154,23 @@ def main(
         bool, typer.Option("--sweep", help="Growth at 100, 1,000 and 5,000 open cases.")
     ] = False,
     quick: Annotated[bool, typer.Option("--quick", help="A smoke run under a minute.")] = False,
+    pages: Annotated[
+        int | None,
+        typer.Option(
+            "--pages",
+            min=100,
+            help="Only the workbench's pages, with this many cases in the projection.",
+        ),
+    ] = None,
+    page_repeat: Annotated[int, typer.Option("--page-repeat", min=5)] = 40,
     out: Annotated[
         Path | None, typer.Option("--out", help="JSON file (default bench/out/...).")
     ] = None,
 ) -> None:
     """Measure whistle against Temporal's own ceiling on this machine."""
+    if pages is not None:
+        _pages(pages, page_repeat, out)
+        return
     rates = _rates(lateness_rates)
     if quick:
         cases, ceiling, latency_seconds, memory_cases = 25, 100, 3.0, 50
@@ -183,6 +196,18 @@ def main(
     report["settings"]["quick"] = quick
     print_report(report)
     target = out or Path("bench/out") / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
+def _pages(cases: int, repeat: int, out: Path | None) -> None:
+    console.print(f"[bold]pages[/]: the workbench with {cases} cases in the projection ...")
+    with tempfile.TemporaryDirectory(prefix="whistle-bench-pages-") as scratch:
+        report = asyncio.run(workbench_pages.measure(Path(scratch), cases, repeat))
+    report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform()}
+    console.print_json(json.dumps(report))
+    target = out or Path("bench/out") / f"pages-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=2), encoding="utf-8")
     console.print(f"wrote {target}")

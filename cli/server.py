@@ -163,6 +163,7 @@ def _announce(
                 "retention_days": settings.retention_days,
                 "web_ui": server.ui_url,
                 "api_url": api_url,
+                "workbench_url": f"{api_url}/",
                 "admin_token_file": str(token_file),
                 "first_admin_token": first_admin_token,
                 "database_url": settings.sqlalchemy_url(),
@@ -182,6 +183,8 @@ def _announce(
         f"retention {settings.retention_days}d)\n"
         f"  Web UI         {server.ui_url}\n"
         f"  HTTP API       {api_url} (OpenAPI at {api_url}/docs)\n"
+        f"  workbench      {api_url}/ (sign in once given a password: "
+        f"whistle admin set-password NAME)\n"
         f"{token_note}"
         f"  database       {settings.sqlalchemy_url()}\n"
         f"  policy         {policy.version}\n"

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.devkit import Dev, free_port
@@ -77,3 +78,44 @@ def test_the_readme_curl_walkthrough_runs(dev: Dev) -> None:
         ("confirmed", "branch:anningyuan"),
     ):
         assert [kind, actor] in [entry[:2] for entry in entries], (kind, lines)
+    _workbench_walkthrough_runs(dev, env)
+
+
+def workbench_walkthrough() -> str:
+    section = README.read_text(encoding="utf-8").split("\n## The workbench\n", 1)[1]
+    block = re.search(r"give people passwords.*?```bash\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "the workbench section has no password walkthrough"
+    return block[1]
+
+
+def _workbench_walkthrough_runs(dev: Dev, env: dict[str, str]) -> None:
+    """The README's passwords, set as written; then each person signs in on the page
+    as a browser does and finds the walkthrough's case."""
+    script = workbench_walkthrough()
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    pairs = re.findall(r"echo '([^']+)' \| whistle admin set-password (\S+)", script)
+    assert len(pairs) == 4
+    landing = {"anningyuan": "/branch", "police-anning": "/unit", "anning-station": "/station"}
+    for password, name in pairs:
+        with httpx.Client(base_url=dev.api, timeout=30) as http:
+            form = http.get("/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None
+            answer = http.post(
+                "/login", data={"name": name, "password": password, "csrf": csrf[1], "next": "/"}
+            )
+            assert answer.status_code == 303, (name, answer.text)
+            home = landing.get(name, "/audit")
+            assert answer.headers["location"] == home
+            page = http.get(home)
+            assert page.status_code == 200, (name, home)
+            # The case is closed: on every page but the unit's inbox, which holds open work.
+            assert ("Dogs off the lead" in page.text) == (home != "/unit"), (name, home)

@@ -26,6 +26,7 @@ from store.reads import case_events
 from store.sign_in import set_password
 from tests.browserkit import PHONE, serious_violations, snap
 from tests.casekit import TASK_QUEUE
+from tests.test_audit import projected
 from web.charts import bar_chart, grouped_chart
 from web.export import XLSX
 
@@ -89,8 +90,9 @@ RANKED_AFTER = 5
 """Cases enough for both units to be ranked (the default policy's ``min_dispatches``)."""
 
 
-async def close_one(api: Api, title: str) -> dict[str, Any]:
-    """A whistle blown, reported in, resolved and confirmed (5) through the API."""
+async def close_one(api: Api, engine: Engine, title: str) -> dict[str, Any]:
+    """A whistle blown, reported in, resolved and confirmed (5) through the API, and
+    projected (the search, the ledger and the assessment read the projection)."""
     raised = await api.ok(
         "branch",
         "POST",
@@ -103,16 +105,19 @@ async def close_one(api: Api, title: str) -> dict[str, Any]:
     await api.ok("fire", "POST", f"/cases/{case_id}/sign-off", {"outcome": "resolved"})
     closed = await api.ok("branch", "POST", f"/cases/{case_id}/confirm", {"satisfaction": 5})
     assert closed["status"] == "closed"
+    await projected(engine, case_id, "closed")
     document: dict[str, Any] = await api.ok("auditor", "GET", f"/cases/{case_id}")
     return document
 
 
 @pytest_asyncio.fixture(scope="module")
-async def closed_cases(api_url: str, tokens: dict[str, str]) -> AsyncIterator[list[dict[str, Any]]]:
+async def closed_cases(
+    api_url: str, tokens: dict[str, str], engine: Engine
+) -> AsyncIterator[list[dict[str, Any]]]:
     api = Api(api_url, tokens)
     titles = ["Audit page: bikes in the stairwell"]
     titles += [f"Audit page: van on the fire lane {n}" for n in range(2, RANKED_AFTER + 1)]
-    yield [await close_one(api, title) for title in titles]
+    yield [await close_one(api, engine, title) for title in titles]
     await api.http.aclose()
 
 
@@ -224,6 +229,7 @@ async def test_text_stays_text_and_a_broken_ledger_is_named(
     case_id = raised["case_id"]
     await api.ok("branch", "POST", f"/cases/{case_id}/withdraw", {"reason": "=HYPERLINK(1)"})
     await api.http.aclose()
+    await projected(engine, case_id, "withdrawn")  # the ledger is the projection's
     ledger = await auditor.get(f"/audit/case/{case_id}/ledger.xlsx")
     sheet = load_workbook(io.BytesIO(ledger.content)).active
     withdrawn = [row for row in sheet.iter_rows(min_row=2) if row[2].value == "withdrawn"]

@@ -8,6 +8,8 @@ Keys are dotted by concern: ``level.*``, ``status.*``, ``event.*``, ``form.*``,
 
 from __future__ import annotations
 
+from web.words_audit import AUDIT_WORDS
+
 WORDS: dict[str, tuple[str, str]] = {
     # --- the product and its frame
     "app.name": ("吹哨报到工作台", "Whistle workbench"),
@@ -227,6 +229,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "error.range": ("须在 {low} 到 {high} 之间", "must be from {low} to {high}"),
     "error.choice": ("请从列表中选择", "choose one from the list"),
 }
+
+if WORDS.keys() & AUDIT_WORDS.keys():  # one home per word: a clash is a bug, found at import
+    raise RuntimeError(f"words defined twice: {sorted(WORDS.keys() & AUDIT_WORDS.keys())}")
+WORDS.update(AUDIT_WORDS)
 
 LANGUAGES = ("zh-CN", "en")
 """The first is the default: the workbench speaks Chinese unless asked otherwise."""

@@ -38,7 +38,7 @@ from models.periods import QUARTER, current_quarter, quarter_bounds
 from models.text_rules import SHORT_MAX
 from store.policies import policy_for_new_cases
 from store.reads import case_events, get_case
-from web.audit_words import left_out_why, say_audit
+from web.audit_words import left_out_why
 from web.charts import Chart, bar_chart, grouped_chart
 from web.deps import Page, PageDep, PageRefused
 from web.export import assessment_workbook, ledger_workbook, xlsx_response
@@ -85,7 +85,6 @@ def search(page: PageDep) -> Response:
     }
     given = {name: value for name, value in values.items() if value}
     context: dict[str, Any] = {
-        "a": say_audit(page.t),
         "values": values,
         "statuses": [s.value for s in CaseStatus],
         "levels": LEVEL_NAMES,
@@ -102,7 +101,7 @@ def search(page: PageDep) -> Response:
         return page.render(
             "audit.html",
             status_code=422,
-            problem=refusal.problem or context["a"]("audit.fix_filters"),
+            problem=refusal.problem or page.t("audit.fix_filters"),
             **context,
         )
     listed = list_cases(
@@ -191,7 +190,6 @@ async def audit_case(case_id: CaseIdPath, page: PageDep) -> Response:
     replayed = await replay_verdict(page, case_id)
     return page.render(
         "audit_case.html",
-        a=say_audit(page.t),
         case=case,
         offers=[],
         evidence=evidence_of(case),
@@ -286,8 +284,8 @@ def assess(page: Page, quarter: str) -> Assessment:
 
 
 def charts_of(page: Page, found: Assessment) -> list[Chart]:
-    a = say_audit(page.t)
-    three = [a(f"audit.rate.{rate.removesuffix('_rate')}") for rate in RANKED_RATES]
+    t = page.t
+    three = [t(f"audit.rate.{rate.removesuffix('_rate')}") for rate in RANKED_RATES]
     quarter = found.quarter
     by_unit = [
         (page.t.name(name), tuple(getattr(row, rate) for rate in RANKED_RATES))
@@ -296,32 +294,32 @@ def charts_of(page: Page, found: Assessment) -> list[Chart]:
     return [
         grouped_chart(
             "rates-by-unit",
-            a("audit.rates_by_unit", quarter=quarter),
-            a("audit.unit"),
+            t("audit.rates_by_unit", quarter=quarter),
+            t("audit.unit"),
             three,
             by_unit,
             percent=True,
         ),
         grouped_chart(
             "rates-by-quarter",
-            a("audit.rates_by_quarter"),
-            a("audit.quarter_col"),
+            t("audit.rates_by_quarter"),
+            t("audit.quarter_col"),
             three,
             found.trend,
             percent=True,
         ),
         bar_chart(
             "whistles-by-compound",
-            a("audit.whistles_by_compound", quarter=quarter),
+            t("audit.whistles_by_compound", quarter=quarter),
             page.t("case.compound"),
-            a("audit.cases"),
+            t("audit.cases"),
             [(page.t.name(name), float(row.cases)) for name, row in found.compounds.groups.items()],
         ),
         bar_chart(
             "escalations-by-level",
-            a("audit.escalations_by_level", quarter=quarter),
+            t("audit.escalations_by_level", quarter=quarter),
             page.t("case.level"),
-            a("audit.escalations"),
+            t("audit.escalations"),
             [(page.t.level(level), float(n)) for level, n in found.escalations.items()],
         ),
     ]
@@ -333,7 +331,7 @@ def asked_quarter(page: Page) -> tuple[str, str | None]:
     if not asked:
         return current_quarter(page.settings.zone()), None
     if not _QUARTER_RE.match(asked):
-        return asked, say_audit(page.t)("audit.bad_quarter")
+        return asked, page.t("audit.bad_quarter")
     try:
         quarter_bounds(asked, page.settings.zone())
     except RuleViolation as err:
@@ -344,13 +342,11 @@ def asked_quarter(page: Page) -> tuple[str, str | None]:
 @router.get("/audit/assessment", response_class=HTMLResponse)
 def assessment(page: PageDep) -> Response:
     require_auditor(page, "read the assessment")
-    a = say_audit(page.t)
     quarter, wrong = asked_quarter(page)
     if wrong is not None:
         return page.render(
             "assessment.html",
             status_code=422,
-            a=a,
             quarter=quarter,
             errors={"quarter": wrong},
             found=None,
@@ -361,7 +357,6 @@ def assessment(page: PageDep) -> Response:
     cases = sum(row.cases for row in overall)
     return page.render(
         "assessment.html",
-        a=a,
         quarter=quarter,
         errors={},
         found=found,
@@ -377,7 +372,7 @@ def assessment_download(page: PageDep) -> Response:
     require_auditor(page, "read the assessment")
     quarter, wrong = asked_quarter(page)
     if wrong is not None:
-        message = page.t("error.field", field=say_audit(page.t)("audit.quarter"), message=wrong)
+        message = page.t("error.field", field=page.t("audit.quarter"), message=wrong)
         return page.render("error.html", status_code=422, message=message)
     found = assess(page, quarter)
     data = assessment_workbook(quarter, found.units.groups, found.lists, page.t.names)
