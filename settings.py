@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     TLS-terminating proxy. Over https they are Secure anyway."""
     evidence_dir: Path | None = None
     """Where uploaded evidence is kept by SHA-256; unset: ``evidence`` in the data directory."""
+    evidence_s3_endpoint: str | None = None
+    """An S3-compatible service (https://minio.district.local:9000) to keep evidence in
+    instead of ``evidence_dir``; its bucket must exist."""
+    evidence_s3_bucket: str = "whistle-evidence"
+    evidence_s3_access_key: str | None = None
+    evidence_s3_secret_key: str | None = None
+    evidence_s3_region: str = "us-east-1"
     timezone: str = DEFAULT_TIMEZONE
     """The district's time zone (IANA name): every time shown to people is in it."""
     log_level: str = "INFO"

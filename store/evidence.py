@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from models.limits import SHA256_HEX_RE, UPLOAD_FILE_MAX_BYTES
 from models.tables import EvidenceFileRecord
 from models.text_rules import RuleViolation
+from settings import Settings
 
 # (first bytes, at offset, content type): the kinds a photo or a document comes in.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -66,6 +68,29 @@ class StoredFile:
     size: int
 
 
+class EvidenceStore(Protocol):
+    """Where uploaded files are kept, by SHA-256: a directory or an S3-compatible bucket."""
+
+    def put(self, data: bytes, sha256: str, content_type: str) -> None: ...
+
+    def get(self, sha256: str) -> bytes | None: ...
+
+
+def evidence_store(settings: Settings) -> EvidenceStore:
+    """The store the settings name: a bucket if an S3 endpoint is set, else the directory."""
+    if settings.evidence_s3_endpoint:
+        from store.evidence_s3 import S3EvidenceStore  # only sites with a bucket need minio
+
+        return S3EvidenceStore(
+            settings.evidence_s3_endpoint,
+            settings.evidence_s3_bucket,
+            settings.evidence_s3_access_key or "",
+            settings.evidence_s3_secret_key or "",
+            settings.evidence_s3_region,
+        )
+    return LocalEvidenceStore(settings.evidence_root())
+
+
 class LocalEvidenceStore:
     """Files in a directory, as ``ab/abcdef...`` (two levels keep directories small)."""
 
@@ -77,11 +102,10 @@ class LocalEvidenceStore:
             raise ValueError(f"not a SHA-256: {sha256!r}")
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        sha256 = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, sha256: str, content_type: str) -> None:
         path = self._path(sha256)
         if path.exists():
-            return sha256
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside, then renamed: a reader never sees half a file under its name.
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
@@ -94,7 +118,6 @@ class LocalEvidenceStore:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-        return sha256
 
     def get(self, sha256: str) -> bytes | None:
         path = self._path(sha256)
@@ -103,7 +126,7 @@ class LocalEvidenceStore:
 
 def keep_upload(
     engine: Engine,
-    store: LocalEvidenceStore,
+    store: EvidenceStore,
     data: bytes,
     *,
     case_id: str,
@@ -113,7 +136,8 @@ def keep_upload(
 ) -> StoredFile:
     """Check, store and record a file uploaded for ``case_id``."""
     content_type = check_upload(data, field=field)
-    sha256 = store.put(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    store.put(data, sha256, content_type)
     with Session(engine) as session:
         if session.get(EvidenceFileRecord, (sha256, case_id)) is None:
             session.add(

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web.deps import PageRefused, SignInNeeded, StalePage, lang_of, render
 from web.i18n import Speaker
-from web.pages import audit, branch, case, evidence, signin, station, unit
+from web.pages import assessment, audit, branch, case, evidence, signin, station, unit
 from web.rule_words import rule_in
 
 ASSETS = Path(__file__).parent / "static"
@@ -68,5 +68,5 @@ def add_workbench(app: FastAPI) -> None:
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(StalePage, _stale)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
-    for module in (signin, branch, unit, station, case, evidence, audit):
+    for module in (signin, branch, unit, station, case, evidence, audit, assessment):
         app.include_router(module.router)

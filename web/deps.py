@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.access import require_kind
+from api.access import require_kind, require_reader_of_all
 from api.deps import ClientDep, EngineDep, SettingsDep
 from models.org import Organisation
 from models.principals import Principal, PrincipalKind
@@ -129,6 +129,13 @@ class Page:
         """The API's role check (``api.access.require_kind``), answered as a page."""
         try:
             require_kind(self.me, kind, doing)
+        except HTTPException as err:
+            raise PageRefused(str(err.detail)) from None
+
+    def require_reader(self, doing: str) -> None:
+        """The API's check for auditors and admins (``require_reader_of_all``), as a page."""
+        try:
+            require_reader_of_all(self.me, doing)
         except HTTPException as err:
             raise PageRefused(str(err.detail)) from None
 

@@ -3,6 +3,7 @@ store, and turned into the evidence references the API takes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -12,7 +13,7 @@ from models.evidence import store_url
 from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
 from models.text_rules import SHORT_MAX, RuleViolation
 from settings import Settings
-from store.evidence import LocalEvidenceStore, keep_upload
+from store.evidence import evidence_store, keep_upload
 
 PHOTOS = "photos"
 """The file input's name on every form that takes evidence."""
@@ -29,13 +30,20 @@ async def keep_photos(
     on ``photos`` for too many, too large or of a kind not accepted."""
     if len(files) > UPLOAD_FILES_MAX:
         raise RuleViolation(f"{PHOTOS}: at most {UPLOAD_FILES_MAX} files; got {len(files)}")
-    store = LocalEvidenceStore(settings.evidence_root())
+    store = evidence_store(settings)
     evidence: list[dict[str, Any]] = []
     for upload in files:
         data = await upload.read(UPLOAD_FILE_MAX_BYTES + 1)
         name = (upload.filename or "")[:SHORT_MAX]
-        kept = keep_upload(
-            engine, store, data, case_id=case_id, name=name, uploaded_by=actor, field=PHOTOS
+        kept = await asyncio.to_thread(  # disk or bucket, and the database: off the loop
+            keep_upload,
+            engine,
+            store,
+            data,
+            case_id=case_id,
+            name=name,
+            uploaded_by=actor,
+            field=PHOTOS,
         )
         reference = {"url": store_url(kept.sha256), "sha256": kept.sha256, "label": name}
         if all(e["sha256"] != kept.sha256 for e in evidence):  # the same photo twice: once
