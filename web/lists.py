@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.responses import CaseRow
-from models.case import EventKind
+from api.routes.cases import list_cases
+from models.case import CaseStatus, EventKind
+from models.principals import Principal
 from models.tables import CaseEventRecord
 
 DEADLINE_OF_STATUS = {
@@ -30,6 +32,26 @@ def deadline_of(row: CaseRow) -> str | None:
 def by_nearest_deadline(rows: Iterable[CaseRow]) -> list[CaseRow]:
     """Open cases first, the nearest (or most overdue) deadline first."""
     return sorted(rows, key=lambda r: (deadline_of(r) is None, deadline_of(r) or ""))
+
+
+def open_cases(principal: Principal, engine: Engine) -> list[CaseRow]:
+    """The open cases the principal may see, the nearest deadline first, through the
+    API's own listing: one status at a time, so each read stays on the status index
+    however many closed cases the projection holds."""
+    rows: list[CaseRow] = []
+    for status in CaseStatus:
+        if status.is_open:
+            rows += list_cases(principal, engine, status_=status).cases
+    return by_nearest_deadline(rows)
+
+
+def closed_cases(principal: Principal, engine: Engine, limit: int) -> list[CaseRow]:
+    """The latest closed and withdrawn cases the principal may see, newest first."""
+    rows: list[CaseRow] = []
+    for status in CaseStatus:
+        if not status.is_open:
+            rows += list_cases(principal, engine, status_=status, limit=limit).cases
+    return sorted(rows, key=lambda r: r.raised_at or "", reverse=True)[:limit]
 
 
 # A request, and the events that settle it.

@@ -140,6 +140,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "case.resolve_by": ("办结期限", "Resolve by"),
     "case.confirm_by": ("确认期限", "Confirm by"),
     "station.waiting": ("待审核的退单与延期", "Returns and extensions to review"),
+    "station.open": ("办理中的案件", "Open cases"),
+    "station.closed": ("最近办结的案件", "Latest closed cases"),
     "station.nothing_waiting": ("暂无待审核事项。", "Nothing waits for review."),
     "station.nothing_overdue": ("暂无超期案件。", "No case is overdue."),
     "deadline.report_in": ("报到期限", "report-in deadline"),

@@ -1,28 +1,31 @@
-"""The station's page: its street's cases, the overdue board, and the returns and
-extensions waiting for its review."""
+"""The station's page: its street's open cases (the nearest deadline first) and the
+latest closed ones, the overdue board, and the returns and extensions waiting for
+its review."""
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
-from api.routes.cases import list_cases
 from api.routes.station import overdue
 from models.principals import PrincipalKind
 from web.deps import PageDep
-from web.lists import deadline_of, waiting_for_review
+from web.lists import closed_cases, deadline_of, open_cases, waiting_for_review
 
 router = APIRouter(include_in_schema=False)
+
+CLOSED_SHOWN = 20
+"""The street's latest closed cases under its open ones."""
 
 
 @router.get("/station", response_class=HTMLResponse)
 def home(page: PageDep) -> Response:
     page.require(PrincipalKind.STATION, "read the station's page")
-    listed = list_cases(page.me, page.engine)
+    rows = open_cases(page.me, page.engine)
     board = overdue(page.me, page.engine)
-    open_ids = [r.case_id for r in listed.cases if deadline_of(r) is not None]
     return page.render(
         "station.html",
-        rows=listed.cases,
+        rows=rows,
+        closed=closed_cases(page.me, page.engine, CLOSED_SHOWN),
         board=board.cases,
-        waiting=waiting_for_review(page.engine, open_ids),
+        waiting=waiting_for_review(page.engine, [r.case_id for r in rows]),
         deadline_of=deadline_of,
     )

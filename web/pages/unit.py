@@ -4,10 +4,10 @@ a live countdown; the list refreshes itself every few seconds."""
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
-from api.routes.cases import list_cases
+from api.responses import CaseRow
 from models.principals import PrincipalKind
 from web.deps import PageDep
-from web.lists import by_nearest_deadline, deadline_of
+from web.lists import deadline_of, open_cases
 
 router = APIRouter(include_in_schema=False)
 
@@ -15,10 +15,9 @@ POLL_SECONDS = 5
 """How often an open inbox asks for new whistles (the issue's bound)."""
 
 
-def _rows(page: PageDep) -> list:  # type: ignore[type-arg]
+def _rows(page: PageDep) -> list[CaseRow]:
     page.require(PrincipalKind.DEPARTMENT, "read a unit's inbox")
-    listed = list_cases(page.me, page.engine)
-    return by_nearest_deadline(r for r in listed.cases if deadline_of(r) is not None)
+    return open_cases(page.me, page.engine)
 
 
 @router.get("/unit", response_class=HTMLResponse)
