@@ -201,7 +201,7 @@ def search_cases(
         query = query.where(compound_in(scope.compounds))
     for department in (scope.department, where.department):
         if department is not None:
-            query = query.where(_lists_department(department))
+            query = query.where(lists_department(department))
     if where.status:
         query = query.where(CaseRecord.status == where.status)
     if where.level:
@@ -231,7 +231,7 @@ def search_cases(
         return list(session.exec(query))
 
 
-def _lists_department(department: str) -> ColumnElement[bool]:
+def lists_department(department: str) -> ColumnElement[bool]:
     """The comma-separated department list contains ``department`` exactly."""
     padded = literal(",") + col(CaseRecord.departments) + literal(",")
     return padded.contains(f",{department},", autoescape=True)

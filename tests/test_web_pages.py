@@ -182,3 +182,11 @@ async def test_the_page_speaks_english_when_asked(site: str, people: dict[str, s
     assert (await person.http.get("/lang/evil?next=https://elsewhere.example")).headers[
         "location"
     ] == "/"
+
+
+def test_a_sign_in_never_sends_anyone_to_another_host() -> None:
+    from web.pages.signin import safe_next
+
+    assert safe_next("/unit?x=1") == "/unit?x=1"
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example", "unit", ""):
+        assert safe_next(elsewhere) == "/"

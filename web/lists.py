@@ -3,46 +3,45 @@ extensions waiting for the station, read from the projection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.access import scope_of
 from api.responses import CaseRow
 from api.routes.cases import list_cases
 from models.case import CaseStatus, EventKind
 from models.principals import Principal
 from models.tables import CaseEventRecord
+from store.org import org_in_force
+from store.reads import case_row_document
+from store.worklist import NEAREST_DEADLINE, open_by_deadline
 
-DEADLINE_OF_STATUS = {
-    "awaiting_report_in": "report_in_deadline",
-    "in_progress": "resolve_deadline",
-    "joint_meeting": "resolve_deadline",
-    "awaiting_confirmation": "confirmation_deadline",
-}
+WORKLIST_SIZE = 100
+"""Open cases a worklist shows at once, the nearest deadline first; the rest are counted."""
 
 
 def deadline_of(row: CaseRow) -> str | None:
-    """The deadline the case is now running against (None once closed)."""
-    name = DEADLINE_OF_STATUS.get(row.status)
-    return getattr(row, name) if name else None
+    """The deadline the case now runs against (None once closed)."""
+    column = NEAREST_DEADLINE.get(row.status)
+    return getattr(row, column) if column else None
 
 
-def by_nearest_deadline(rows: Iterable[CaseRow]) -> list[CaseRow]:
-    """Open cases first, the nearest (or most overdue) deadline first."""
-    return sorted(rows, key=lambda r: (deadline_of(r) is None, deadline_of(r) or ""))
+@dataclass(frozen=True)
+class Worklist:
+    rows: list[CaseRow]
+    total: int
+    """Open cases in all; more than ``rows`` when the list is cut at ``WORKLIST_SIZE``."""
 
 
-def open_cases(principal: Principal, engine: Engine) -> list[CaseRow]:
-    """The open cases the principal may see, the nearest deadline first, through the
-    API's own listing: one status at a time, so each read stays on the status index
-    however many closed cases the projection holds."""
-    rows: list[CaseRow] = []
-    for status in CaseStatus:
-        if status.is_open:
-            rows += list_cases(principal, engine, status_=status).cases
-    return by_nearest_deadline(rows)
+def open_cases(principal: Principal, engine: Engine, limit: int = WORKLIST_SIZE) -> Worklist:
+    """The open cases the principal may see, the nearest deadline first, in the scope
+    every listing of the API uses (``api.access.scope_of``)."""
+    scope = scope_of(principal, org=org_in_force(engine))
+    records, total = open_by_deadline(engine, scope, limit)
+    rows = [CaseRow.model_validate(case_row_document(r)) for r in records]
+    return Worklist(rows, total)
 
 
 def closed_cases(principal: Principal, engine: Engine, limit: int) -> list[CaseRow]:

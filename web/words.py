@@ -140,6 +140,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "case.resolve_by": ("办结期限", "Resolve by"),
     "case.confirm_by": ("确认期限", "Confirm by"),
     "station.waiting": ("待审核的退单与延期", "Returns and extensions to review"),
+    "list.more": (
+        "按期限先后显示前 {shown} 件，共 {total} 件办理中。",
+        "The {shown} nearest deadlines of {total} open cases.",
+    ),
     "station.open": ("办理中的案件", "Open cases"),
     "station.closed": ("最近办结的案件", "Latest closed cases"),
     "station.nothing_waiting": ("暂无待审核事项。", "Nothing waits for review."),

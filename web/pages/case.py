@@ -42,8 +42,10 @@ def forms_for(me: Principal, case: CaseDocument) -> list[str]:
         mine = [d for d in case.departments if d.department == me.department and not d.removed]
         if not mine or mine[0].outcome:
             return []
-        if mine[0].reported_in_at is None and case.status != "joint_meeting":
-            return ["report-in"]
+        if mine[0].reported_in_at is None:
+            return ["report-in"]  # at the joint meeting too: on the case before the plan
+        if case.status == "joint_meeting":
+            return []  # the plan comes first
         return ["sign-off", "extension"]
     if me.kind == PrincipalKind.STATION:
         offers = []

@@ -1,6 +1,7 @@
 """Signing in and out, the language switch, and the landing page of each role."""
 
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -28,15 +29,13 @@ YEAR = 365 * 86400
 
 def safe_next(path: str | None) -> str:
     """Only a path of this site: a sign-in never sends anyone elsewhere."""
-    if not path or not path.startswith("/") or path.startswith("//"):
-        return "/"
+    if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
+        return "/"  # "//host" and "/\\host" lead browsers to another host
     parts = urlsplit(path)
     return path if not parts.scheme and not parts.netloc else "/"
 
 
 def _speaker(request: Request, settings: SettingsDep) -> Speaker:
-    from datetime import UTC, datetime
-
     return Speaker(lang_of(request), settings.zone(), datetime.now(UTC))
 
 

@@ -14,18 +14,21 @@ router = APIRouter(include_in_schema=False)
 
 CLOSED_SHOWN = 20
 """The street's latest closed cases under its open ones."""
+BOARD_SIZE = 50
+"""The most overdue cases the board shows (``GET /board/overdue`` gives them all)."""
 
 
 @router.get("/station", response_class=HTMLResponse)
 def home(page: PageDep) -> Response:
     page.require(PrincipalKind.STATION, "read the station's page")
-    rows = open_cases(page.me, page.engine)
-    board = overdue(page.me, page.engine)
+    work = open_cases(page.me, page.engine)
+    board = overdue(page.me, page.engine, limit=BOARD_SIZE)
     return page.render(
         "station.html",
-        rows=rows,
+        rows=work.rows,
+        total=work.total,
         closed=closed_cases(page.me, page.engine, CLOSED_SHOWN),
         board=board.cases,
-        waiting=waiting_for_review(page.engine, [r.case_id for r in rows]),
+        waiting=waiting_for_review(page.engine, [r.case_id for r in work.rows]),
         deadline_of=deadline_of,
     )

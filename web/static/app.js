@@ -30,7 +30,11 @@
     var every = parseInt(el.getAttribute("data-every") || "5", 10) * 1000;
     function again() {
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (r) {
+          // Signed out meanwhile: the answer is the sign-in page; show it whole.
+          if (r.redirected) { window.location.reload(); return null; }
+          return r.ok ? r.text() : null;
+        })
         .then(function (html) {
           if (html !== null && html !== el.innerHTML) { el.innerHTML = html; tick(); }
         })
