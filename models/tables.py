@@ -25,7 +25,11 @@ def _when(nullable: bool = True) -> Column[datetime]:
 
 class CaseRecord(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_level", "status", "level"),)
+    __table_args__ = (
+        Index("ix_cases_status_level", "status", "level"),
+        # The latest cases of a status (a station's closed ones) without a scan of them all.
+        Index("ix_cases_status_raised_at", "status", "raised_at"),
+    )
 
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     compound: str = Field(index=True, max_length=SHORT_MAX)

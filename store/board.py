@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, case, or_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.case import CaseStatus
 from models.errors import RuleViolation
@@ -42,13 +43,42 @@ def _first_missed(row: CaseRecord, now: datetime) -> tuple[str, datetime] | None
     return name, due
 
 
+def _earlier_missed(first: Any, rest: Any, now: datetime) -> Any:
+    """``first`` if it was missed and is no later than ``rest`` (itself missed, when
+    ``first`` was not: the row is past a deadline), else ``rest``."""
+    missed_first = and_(first.is_not(None), first < now)
+    keeps = or_(rest.is_(None), rest >= now, first <= rest)
+    return case((and_(missed_first, keeps), first), else_=rest)
+
+
+def first_missed_due(now: datetime) -> Any:
+    """In SQL, the deadline an overdue case missed first (as ``_first_missed``)."""
+    whens = []
+    for status in CaseStatus:
+        columns = [
+            getattr(CaseRecord, c) for c, runs in DEADLINES_IN_FORCE.items() if status in runs
+        ]
+        if not columns:
+            continue
+        due = columns[-1]
+        for column in reversed(columns[:-1]):
+            due = _earlier_missed(column, due, now)
+        whens.append((col(CaseRecord.status) == status.value, due))
+    return case(*whens)
+
+
 def overdue_board(
     engine: Engine, scope: CaseScope, now: datetime, *, limit: int = LIST_LIMIT_MAX
 ) -> list[OverdueCase]:
-    """Open cases in ``scope`` past a deadline in force, most overdue first."""
-    query = select(CaseRecord).where(past_deadline(now))
+    """Open cases in ``scope`` past a deadline in force, most overdue first (the
+    earliest missed deadline first; the same instant, by case id)."""
+    # Open statuses first: the status index narrows the scan to open cases; the order
+    # and the cut are SQL's, so only the cases shown are read.
+    running = [status.value for status in CaseStatus if status.is_open]
+    query = select(CaseRecord).where(col(CaseRecord.status).in_(running), past_deadline(now))
     if scope.compounds is not None:
         query = query.where(compound_in(scope.compounds))
+    query = query.order_by(first_missed_due(now), col(CaseRecord.case_id)).limit(limit)
     with Session(engine) as session:
         rows = list(session.exec(query))
     board: list[OverdueCase] = []
@@ -58,8 +88,8 @@ def overdue_board(
             name, due = found
             seconds = int((now - due).total_seconds())
             board.append(OverdueCase(row=row, deadline=name, due=due, overdue_seconds=seconds))
-    board.sort(key=lambda item: (-item.overdue_seconds, item.row.case_id))
-    return board[:limit]
+    board.sort(key=lambda item: (item.due, item.row.case_id))
+    return board
 
 
 def street_name(org: Organisation | None, compound: str) -> str | None:
