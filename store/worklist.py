@@ -42,14 +42,13 @@ def _scoped(scope: CaseScope) -> list[ColumnElement[bool]]:
 def open_by_deadline(engine: Engine, scope: CaseScope, limit: int) -> tuple[list[CaseRecord], int]:
     """The ``limit`` open cases with the nearest (or most overdue) deadline, and how
     many open cases the scope holds in all."""
-    where = _scoped(scope)
+    # One pass: the window counts every open case in scope before the cut.
     query = (
-        select(CaseRecord)
-        .where(*where)
+        select(CaseRecord, func.count().over())
+        .where(*_scoped(scope))
         .order_by(nearest_deadline().asc().nulls_last(), col(CaseRecord.case_id))
         .limit(limit)
     )
     with Session(engine) as session:
-        rows = list(session.exec(query))
-        total = session.exec(select(func.count()).select_from(CaseRecord).where(*where)).one()
-    return rows, int(total)
+        found = list(session.exec(query))
+    return [row for row, _ in found], int(found[0][1]) if found else 0
