@@ -4,8 +4,8 @@ Pure ASGI, in front of routing and authentication: a body announced too long
 (Content-Length) is refused unread; a body without a length (chunked) is
 counted as it arrives and refused once past the limit, the rest unread.
 Evidence travels by reference, so the API's bodies are small; only a
-workbench form with photos (``multipart/form-data``) may be larger, up to
-``form_max_bytes``.
+workbench form (``multipart/form-data`` to ``form_paths``) may be larger, up to
+``form_max_bytes``, and only with its length stated.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ class BodyLimit:
                 return
             await self.app(scope, receive, send)
             return
+        if limit > self.max_bytes:
+            # A browser sends a form's length; a form without one would have to be held
+            # in memory up to the large limit before anyone is known: refused (411).
+            await self._refuse(send, limit, status=411)
+            return
         # No length given: take the body up to the limit, then hand it on.
         chunks: list[bytes] = []
         size = 0
@@ -62,12 +67,17 @@ class BodyLimit:
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = json.dumps({"detail": f"request body: at most {limit} bytes"}).encode()
+    async def _refuse(self, send: Send, limit: int, status: int = 413) -> None:
+        detail = (
+            f"request body: at most {limit} bytes"
+            if status == 413
+            else "Content-Length: a form with files states its length"
+        )
+        body = json.dumps({"detail": detail}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

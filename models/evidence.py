@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from models.limits import SHA256_HEX_RE
+from models.limits import SHA256_HEX_LEN, SHA256_HEX_RE
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
 
 EVIDENCE_MAX = 10
@@ -21,7 +21,7 @@ _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]|\s")  # \s: Unicode spaces too
 STORE_PATH = "/evidence/"
 """Files uploaded through the workbench live in whistle's own content-addressed
 store, referred to by this path and their SHA-256, whatever the host is called."""
-_STORE_URL = re.compile(rf"^{STORE_PATH}[0-9a-f]{{64}}$")
+_STORE_URL = re.compile(rf"^{STORE_PATH}[0-9a-f]{{{SHA256_HEX_LEN}}}$")
 
 
 def store_url(sha256: str) -> str:

@@ -22,7 +22,8 @@ from models.limits import MAX_DEPARTMENTS
 from models.rules import assigned, check_action, check_units
 from models.text_rules import LONG_MAX, REASON_MAX, RuleViolation, check_text
 
-_HANDLED = (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS, CaseStatus.JOINT_MEETING)
+HANDLED = (CaseStatus.AWAITING_REPORT_IN, CaseStatus.IN_PROGRESS, CaseStatus.JOINT_MEETING)
+"""The statuses in which the station may re-dispatch or a branch ask for a meeting."""
 
 
 def check_request_joint_meeting(state: CaseState, action: RequestJointMeeting) -> None:
@@ -39,7 +40,7 @@ def check_request_joint_meeting(state: CaseState, action: RequestJointMeeting) -
 def check_review_return(state: CaseState, action: ReviewReturn) -> None:
     check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=not action.approve)
-    if state.status not in _HANDLED:
+    if state.status not in HANDLED:
         raise RuleViolation(
             f"status: returns are reviewed while the case is handled; it is {state.status}"
         )
@@ -55,7 +56,7 @@ def check_review_return(state: CaseState, action: ReviewReturn) -> None:
 def check_redispatch(state: CaseState, action: Redispatch) -> None:
     check_action(state, action)
     check_text(action.reason, field="reason", max_len=REASON_MAX, required=True)
-    if state.status not in _HANDLED:
+    if state.status not in HANDLED:
         raise RuleViolation(
             f"status: units are re-dispatched while the case is handled; it is {state.status}"
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_
+from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -43,7 +43,9 @@ def _first_missed(row: CaseRecord, now: datetime) -> tuple[str, datetime] | None
     return name, due
 
 
-def _earlier_missed(first: Any, rest: Any, now: datetime) -> Any:
+def _earlier_missed(
+    first: ColumnElement[Any], rest: ColumnElement[Any], now: datetime
+) -> ColumnElement[Any]:
     """``first`` if it was missed and is no later than ``rest`` (itself missed, when
     ``first`` was not: the row is past a deadline), else ``rest``."""
     missed_first = and_(first.is_not(None), first < now)
@@ -51,7 +53,7 @@ def _earlier_missed(first: Any, rest: Any, now: datetime) -> Any:
     return case((and_(missed_first, keeps), first), else_=rest)
 
 
-def first_missed_due(now: datetime) -> Any:
+def first_missed_due(now: datetime) -> ColumnElement[Any]:
     """In SQL, the deadline an overdue case missed first (as ``_first_missed``)."""
     whens = []
     for status in CaseStatus:

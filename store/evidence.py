@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from models.limits import SHA256_HEX_RE, UPLOAD_FILE_MAX_BYTES
 from models.tables import EvidenceFileRecord
-from models.text_rules import RuleViolation
+from models.text_rules import SHORT_MAX, RuleViolation
 from settings import Settings
 
 # (first bytes, at offset, content type): the kinds a photo or a document comes in.
@@ -146,7 +146,7 @@ def keep_upload(
                     case_id=case_id,
                     content_type=content_type,
                     size=len(data),
-                    name=name[:200],
+                    name=name[:SHORT_MAX],
                     uploaded_by=uploaded_by,
                     uploaded_at=datetime.now(UTC),
                 )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -23,6 +23,7 @@ from models.limits import (
     LOCKOUT_MINUTES,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    PRINCIPAL_NAME_MAX,
     SESSION_HOURS,
     SIGN_IN_FAILURES_MAX,
 )
@@ -38,7 +39,7 @@ _DUMMY_HASH = _hasher.hash("whistle: a password no one has")
 
 
 class SignInRefusal(StrEnum):
-    """Why a sign-in failed; the page words each (``web.messages``)."""
+    """Why a sign-in failed; the page words each (``web.words``: ``signin.*``)."""
 
     WRONG = "wrong"  # unknown name or wrong password: the person is not told which
     LOCKED = "locked"
@@ -85,7 +86,7 @@ def sign_in(engine: Engine, name: str, password: str, now: datetime | None = Non
     """Check a name and password; count a failure, and lock after too many."""
     now = now or datetime.now(UTC)
     with Session(engine) as session:
-        record = session.get(PrincipalRecord, name) if len(name) <= 64 else None
+        record = session.get(PrincipalRecord, name) if len(name) <= PRINCIPAL_NAME_MAX else None
         usable = record is not None and record.disabled_at is None and record.password_hash
         if record is None or not usable:
             _hasher.verify(password[:PASSWORD_MAX], _DUMMY_HASH)
@@ -96,15 +97,7 @@ def sign_in(engine: Engine, name: str, password: str, now: datetime | None = Non
         assert record.password_hash is not None
         valid, new_hash = _hasher.verify_and_update(password[:PASSWORD_MAX], record.password_hash)
         if not valid:
-            record.failed_sign_ins += 1
-            refusal = SignInRefusal.WRONG
-            if record.failed_sign_ins >= SIGN_IN_FAILURES_MAX:
-                record.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                record.failed_sign_ins = 0
-                refusal = SignInRefusal.LOCKED
-            session.add(record)
-            session.commit()
-            return SignIn(None, refusal, utc(record.locked_until))
+            return _failed(session, name, now)
         record.failed_sign_ins = 0
         record.locked_until = None
         if new_hash is not None:  # parameters grew stronger since: rehash
@@ -112,6 +105,28 @@ def sign_in(engine: Engine, name: str, password: str, now: datetime | None = Non
         session.add(record)
         session.commit()
         return SignIn(principal_of(record))
+
+
+def _failed(session: Session, name: str, now: datetime) -> SignIn:
+    """Count a wrong password in the database itself (two guesses at once both
+    count), and lock the principal once there were too many in a row."""
+    session.rollback()  # nothing of the read above is written back
+    counted = col(PrincipalRecord.failed_sign_ins) + 1
+    session.execute(
+        update(PrincipalRecord)
+        .where(col(PrincipalRecord.name) == name)
+        .values(failed_sign_ins=counted)
+    )
+    record = session.get(PrincipalRecord, name, populate_existing=True)
+    assert record is not None
+    if record.failed_sign_ins < SIGN_IN_FAILURES_MAX:
+        session.commit()
+        return SignIn(None, SignInRefusal.WRONG)
+    record.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
+    record.failed_sign_ins = 0
+    session.add(record)
+    session.commit()
+    return SignIn(None, SignInRefusal.LOCKED, utc(record.locked_until))
 
 
 def _key_hash(key: str) -> str:

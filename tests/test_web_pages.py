@@ -5,12 +5,13 @@ see the case. The browser itself drives the flows in ``test_web_browser.py``."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 
 from sqlalchemy.engine import Engine
 
-from models.limits import SIGN_IN_FAILURES_MAX
+from models.limits import SIGN_IN_FAILURES_MAX, UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
 from tests.casekit import raised_cases
 from tests.webkit import Person, sign_in, text_of
 
@@ -190,3 +191,33 @@ def test_a_sign_in_never_sends_anyone_to_another_host() -> None:
     assert safe_next("/unit?x=1") == "/unit?x=1"
     for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example", "unit", ""):
         assert safe_next(elsewhere) == "/"
+
+
+async def _raw(site: str, path: str, head: dict[str, str], body: bytes) -> bytes:
+    host, port = site.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in head.items())]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return await asyncio.wait_for(reader.readline(), 10)
+    finally:
+        writer.close()
+
+
+async def test_only_a_pages_form_may_be_large_and_only_with_its_length(site: str) -> None:
+    form = {"Content-Type": "multipart/form-data; boundary=x"}
+    large = UPLOAD_FILES_MAX * UPLOAD_FILE_MAX_BYTES  # within the form limit
+    # Announced within the form limit: let through (then sign-in is asked, unread).
+    answer = await _raw(site, "/branch/raise", {**form, "Content-Length": str(large)}, b"--x")
+    assert answer.startswith(b"HTTP/1.1 303")
+    # Past it, or to the API, or without a length: refused before anything is read.
+    too_big = str(large + 2 * 1024 * 1024)
+    assert (await _raw(site, "/branch/raise", {**form, "Content-Length": too_big}, b"")).startswith(
+        b"HTTP/1.1 413"
+    )
+    api = {**form, "Content-Length": str(2 * 1024 * 1024)}
+    assert (await _raw(site, "/cases", api, b"")).startswith(b"HTTP/1.1 413")
+    chunked = {**form, "Transfer-Encoding": "chunked"}
+    assert (await _raw(site, "/case/x/sign-off", chunked, b"5\r\n--x--\r\n")).startswith(
+        b"HTTP/1.1 411"
+    )

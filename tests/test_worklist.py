@@ -11,7 +11,7 @@ from sqlmodel import Session
 from models.tables import CaseRecord
 from store.engine import make_engine
 from store.reads import CaseScope
-from store.worklist import NEAREST_DEADLINE, open_by_deadline
+from store.worklist import IN_FORCE, open_by_deadline
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -54,11 +54,14 @@ def test_open_cases_by_the_deadline_they_run_against(tmp_path: Path) -> None:
                 _case("other-compound", "in_progress", compound="b", resolve=-50),
                 _case("other-unit", "in_progress", units="u2", resolve=-60),
                 _case("no-deadline", "in_progress"),
+                # a resolve deadline capped (after a miss) before the report-in one
+                _case("capped", "awaiting_report_in", report_in=10, resolve=-70),
             ]
         )
         session.commit()
     rows, total = open_by_deadline(engine, CaseScope(compounds=frozenset({"A"})), limit=10)
     assert [r.case_id for r in rows] == [
+        "capped",  # its resolve deadline, 70 h past, not its report-in in 10 h
         "other-unit",  # 60 h past its resolve deadline
         "meeting-overdue",  # the meeting's deadline, kept in report_in_deadline, not resolve's
         "report-in-1h",  # its report-in, not its resolve deadline
@@ -66,10 +69,10 @@ def test_open_cases_by_the_deadline_they_run_against(tmp_path: Path) -> None:
         "resolve-in-5h",  # its resolve deadline, not the report-in long past
         "no-deadline",  # last: nothing to count down
     ]
-    assert total == 6
+    assert total == 7
     rows, total = open_by_deadline(engine, CaseScope(department="u1"), limit=2)
-    assert [r.case_id for r in rows] == ["other-compound", "meeting-overdue"] and total == 6
-    assert set(NEAREST_DEADLINE) == {
+    assert [r.case_id for r in rows] == ["capped", "other-compound"] and total == 7
+    assert set(IN_FORCE) == {
         "awaiting_report_in",
         "in_progress",
         "joint_meeting",

@@ -14,9 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from api import schemas
+from api.deps import IDEMPOTENCY_KEY
 from api.responses import ActionDocument
 from api.routes import actions, station
 from api.routes.actions import CaseAction
+from models.limits import ACTION_ID_MAX
 from models.principals import PrincipalKind
 
 Values = dict[str, str]
@@ -41,7 +43,17 @@ def tasks_of(text: str) -> dict[str, str]:
 
 
 def _number(text: str) -> int | str:
-    return int(text) if text.strip().isdigit() else text
+    """A whole number typed, else the text as given (the body's check words it)."""
+    text = text.strip()
+    if text.isascii() and text.isdecimal() and len(text) <= 9:
+        return int(text)
+    return text
+
+
+def form_key(values: Values) -> str | None:
+    """The form's Idempotency-Key, if it is one the API's header would take."""
+    key = values.get("form_key", "")
+    return key if re.fullmatch(IDEMPOTENCY_KEY, key) and len(key) <= ACTION_ID_MAX else None
 
 
 def _yes(text: str) -> bool | str:
@@ -57,6 +69,7 @@ class PageAction:
     name: str
     """The path segment: ``/case/{id}/{name}``."""
     role: PrincipalKind
+    """Whose action it is: the API's route checks it; the page checks it before keeping files."""
     fields: tuple[str, ...]
     body: type[BaseModel]
     call: Call

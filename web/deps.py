@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.access import require_kind, require_reader_of_all
 from api.deps import ClientDep, EngineDep, SettingsDep
+from models.limits import SATISFACTION_MAX
 from models.org import Organisation
 from models.principals import Principal, PrincipalKind
 from settings import Settings
@@ -31,6 +32,7 @@ LOGIN_CSRF_COOKIE = "whistle_signin_csrf"
 CSRF_FIELD = "csrf"
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["satisfaction_max"] = SATISFACTION_MAX
 
 HOME_OF: dict[PrincipalKind, str] = {
     PrincipalKind.BRANCH: "/branch",
@@ -115,7 +117,9 @@ class Page:
             path = request.url.path
             if request.url.query:
                 path += "?" + request.url.query
-            raise SignInNeeded(path)
+            # A form sent after the session ended: back to the role's page, not to a
+            # path that only takes a POST (what was sent is not acted on).
+            raise SignInNeeded(path if request.method == "GET" else "/")
         self.session: WebSession = found
         self.lang = lang_of(request)
         self.now = datetime.now(UTC)

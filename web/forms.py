@@ -15,7 +15,13 @@ from typing import Any
 from fastapi import HTTPException
 from pydantic import ValidationError
 
-from models.errors import ActionRejected, CaseNotFound, EngineUnavailable, RuleViolation
+from models.errors import (
+    ActionRejected,
+    CaseAlreadyExists,
+    CaseNotFound,
+    EngineUnavailable,
+    RuleViolation,
+)
 from web.i18n import Speaker
 from web.rule_words import rule_in
 
@@ -41,6 +47,7 @@ _PYDANTIC: dict[str, str] = {
     "enum": "error.choice",
     "literal_error": "error.choice",
     "bool_parsing": "error.choice",
+    "bool_type": "error.choice",
 }
 
 
@@ -86,7 +93,7 @@ def refusal_of(err: Exception, t: Speaker, fields: Collection[str]) -> Refusal:
         if name in fields:
             return Refusal(422, errors={name: worded})
         return Refusal(422, problem=t("error.rule", message=rule_in(str(err), t.lang)))
-    if isinstance(err, ActionRejected):
+    if isinstance(err, ActionRejected | CaseAlreadyExists):
         return Refusal(409, problem=t("error.rule", message=rule_in(str(err), t.lang)))
     if isinstance(err, HTTPException) and err.status_code == 403:
         return Refusal(403, problem=t("error.forbidden", message=rule_in(str(err.detail), t.lang)))

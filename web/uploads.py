@@ -13,10 +13,19 @@ from models.evidence import store_url
 from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
 from models.text_rules import SHORT_MAX, RuleViolation
 from settings import Settings
-from store.evidence import evidence_store, keep_upload
+from store.evidence import ACCEPT_ATTRIBUTE, evidence_store, keep_upload
 
 PHOTOS = "photos"
 """The file input's name on every form that takes evidence."""
+
+
+def upload_limits() -> dict[str, Any]:
+    """What a form with a file input shows: the kinds accepted and the limits."""
+    return {
+        "accept": ACCEPT_ATTRIBUTE,
+        "max_mb": UPLOAD_FILE_MAX_BYTES // (1024 * 1024),
+        "max_files": UPLOAD_FILES_MAX,
+    }
 
 
 def files_of(form: FormData) -> list[UploadFile]:

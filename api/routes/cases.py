@@ -32,6 +32,7 @@ from models.limits import DEPARTMENT_CODE, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from models.org import find_compound
 from models.principals import Principal, PrincipalKind
 from models.rules import check_raise
+from models.tables import CaseRecord
 from models.text_rules import SHORT_MAX
 from store.org import org_in_force
 from store.reads import (
@@ -60,6 +61,16 @@ async def visible_case(
     if not can_see(principal, state.compound, departments, org=org):
         raise CaseNotFound(f"case: no case {case_id!r}")
     return state
+
+
+def projected_case(principal: Principal, engine: Engine, case_id: str) -> CaseRecord | None:
+    """The case's row in the projection, if the principal may see it (else None)."""
+    row = get_case(engine, case_id)
+    if row is None:
+        return None
+    org = org_in_force(engine) if _needs_org(principal) else None
+    departments = row.departments.split(",") if row.departments else []
+    return row if can_see(principal, row.compound, departments, org=org) else None
 
 
 def _needs_org(principal: Principal) -> bool:
@@ -186,10 +197,8 @@ async def show_case(
     try:
         state = await visible_case(client, principal, case_id, engine)
     except CaseNotFound:
-        row = get_case(engine, case_id)
-        org = org_in_force(engine) if _needs_org(principal) else None
-        departments = row.departments.split(",") if row else []
-        if row is None or not can_see(principal, row.compound, departments, org=org):
+        row = projected_case(principal, engine, case_id)
+        if row is None:
             raise
         return CaseDocument.model_validate(
             projected_case_document(row, case_events(engine, case_id))

@@ -25,7 +25,6 @@ from audit.replay import ReplayReport, fetch_history, replay_history
 from audit.verify import Verdict, verify_case
 from models.case import CaseStatus
 from models.errors import CaseNotFound, EngineUnavailable
-from models.evidence import STORE_PATH
 from models.levels import LEVEL_NAMES
 from models.limits import DEPARTMENT_CODE, LIST_LIMIT_DEFAULT
 from models.text_rules import SHORT_MAX
@@ -175,7 +174,6 @@ async def audit_case(case_id: CaseIdPath, page: PageDep) -> Response:
         case=case,
         offers=[],
         evidence=evidence_of(case),
-        store_path=STORE_PATH,
         errors={},
         values={},
         timeline=audited(case.events),

@@ -9,14 +9,14 @@ from api import schemas
 from api.deps import case_id_for
 from api.routes.cases import list_cases, raise_case
 from models.levels import WhistleLevel
-from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
+from models.limits import UPLOAD_FILES_MAX
 from models.principals import PrincipalKind
-from store.evidence import ACCEPT_ATTRIBUTE
 from store.policies import policy_for_new_cases
+from web.acting import form_key
 from web.deps import PageDep, new_form_key
 from web.forms import REFUSED, Refusal, refusal_of
 from web.lists import deadline_of
-from web.uploads import PHOTOS, files_of, keep_photos
+from web.uploads import PHOTOS, files_of, keep_photos, upload_limits
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,9 +42,7 @@ def _raise_form(page: PageDep, refusal: Refusal | None = None, values: Any = Non
         problem=refusal.problem if refusal else None,
         values=values or {"level": WhistleLevel.EMERGENCY.value},
         form_key=new_form_key(),
-        accept=ACCEPT_ATTRIBUTE,
-        max_mb=UPLOAD_FILE_MAX_BYTES // (1024 * 1024),
-        max_files=UPLOAD_FILES_MAX,
+        **upload_limits(),
     )
 
 
@@ -59,7 +57,7 @@ async def raise_whistle(page: PageDep) -> Response:
     form = await page.request.form(max_files=UPLOAD_FILES_MAX + 1)
     page.check_csrf(str(form.get("csrf", "")))
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
-    key = values.get("form_key") or None
+    key = form_key(values)
     data: dict[str, Any] = {k: values.get(k, "") for k in RAISE_FIELDS if k != PHOTOS}
     try:
         schemas.RaiseBody.model_validate(

@@ -2,34 +2,31 @@
 signed-in principal may use on it now. Reads and actions go through the API's
 own functions (``web.acting``)."""
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.access import require_kind
 from api.deps import CaseIdPath
 from api.responses import CaseDocument
 from api.routes.actions import CaseAction
 from api.routes.cases import show_case, visible_case
-from models.evidence import STORE_PATH
-from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
+from models.case import CaseStatus
+from models.limits import UPLOAD_FILES_MAX
 from models.principals import Principal, PrincipalKind
-from store.evidence import ACCEPT_ATTRIBUTE
+from models.station_rules import HANDLED
 from store.policies import policy_for_new_cases
-from web.acting import ACTIONS, PageAction
+from web.acting import ACTIONS, form_key
 from web.deps import PageDep, new_form_key
 from web.forms import REFUSED, Refusal, refusal_of
-from web.uploads import files_of, keep_photos
+from web.uploads import files_of, keep_photos, upload_limits
 
 router = APIRouter(include_in_schema=False)
-
-OPEN = {"awaiting_report_in", "in_progress", "joint_meeting", "awaiting_confirmation"}
 
 
 def forms_for(me: Principal, case: CaseDocument) -> list[str]:
     """The actions the case's page offers ``me`` now. Only an offer: the API's
     checks decide, so a stale page is refused with the rule's words."""
-    if case.status not in OPEN:
+    if not CaseStatus(case.status).is_open:
         return []
     if me.kind == PrincipalKind.BRANCH:
         offers = ["withdraw"]
@@ -46,16 +43,19 @@ def forms_for(me: Principal, case: CaseDocument) -> list[str]:
             return ["report-in"]  # at the joint meeting too: on the case before the plan
         if case.status == "joint_meeting":
             return []  # the plan comes first
-        return ["sign-off", "extension"]
+        return ["sign-off"] if mine[0].pending_extension_seconds else ["sign-off", "extension"]
     if me.kind == PrincipalKind.STATION:
         offers = []
         if case.status == "joint_meeting":
             offers.append("joint-meeting")
         if any(d.return_requested_at and not d.removed for d in case.departments):
             offers.append("return-review")
-        if any(d.pending_extension_seconds for d in case.departments):
+        if any(d.pending_extension_seconds and not d.removed for d in case.departments):
             offers.append("extension-decision")
-        return [*offers, "supervise", "redispatch"]
+        offers.append("supervise")
+        if case.status in HANDLED:
+            offers.append("redispatch")
+        return offers
     return []
 
 
@@ -89,17 +89,14 @@ async def case_page(
         case=case,
         offers=forms_for(page.me, case),
         evidence=evidence_of(case),
-        store_path=STORE_PATH,
         return_reasons=list(policy.return_reasons),
         acting=acting,
         errors=refusal.errors if refusal else {},
         problem=refusal.problem if refusal else None,
         values=values or {},
         form_key=new_form_key(),
-        accept=ACCEPT_ATTRIBUTE,
-        max_mb=UPLOAD_FILE_MAX_BYTES // (1024 * 1024),
-        max_files=UPLOAD_FILES_MAX,
         flash=flash,
+        **upload_limits(),
     )
 
 
@@ -112,17 +109,6 @@ async def show(case_id: CaseIdPath, page: PageDep, done: str | None = None) -> R
         return page.render("error.html", status_code=refusal.status, message=refusal.problem)
 
 
-async def _evidence(page: PageDep, spec: PageAction, case_id: str, form: Any) -> list[Any]:
-    files = files_of(form)
-    if not spec.uploads or not files:
-        return []
-    # Only someone who may see the case keeps files for it.
-    await visible_case(page.client, page.me, case_id, page.engine)
-    return await keep_photos(
-        page.engine, page.settings, files, case_id=case_id, actor=page.me.actor
-    )
-
-
 @router.post("/case/{case_id}/{action}", response_class=HTMLResponse)
 async def act(case_id: CaseIdPath, action: str, page: PageDep) -> Response:
     spec = ACTIONS.get(action)
@@ -131,15 +117,20 @@ async def act(case_id: CaseIdPath, action: str, page: PageDep) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if spec is None:
         return page.render("error.html", status_code=404, message=page.t("error.not_found"))
-    key = values.get("form_key") or None
     try:
-        on = CaseAction(case_id, page.me, page.client, page.engine, key)
+        on = CaseAction(case_id, page.me, page.client, page.engine, form_key(values))
         data = spec.parse(values)
-        evidence = await _evidence(page, spec, case_id, form)
-        if evidence:
-            data["evidence"] = evidence
-        body = spec.body.model_validate(data)
-        await spec.call(body, on)
+        files = files_of(form) if spec.uploads else []
+        if files:
+            # Files are kept only for an action this principal may take on a case it
+            # sees, and only once the form's own fields pass.
+            await visible_case(page.client, page.me, case_id, page.engine)
+            require_kind(page.me, spec.role, "send evidence with this action")
+            spec.body.model_validate(data)
+            data["evidence"] = await keep_photos(
+                page.engine, page.settings, files, case_id=case_id, actor=page.me.actor
+            )
+        await spec.call(spec.body.model_validate(data), on)
     except REFUSED as err:
         refusal = refusal_of(err, page.t, spec.fields)
         try:

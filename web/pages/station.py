@@ -5,10 +5,13 @@ its review."""
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
+from api.access import scope_of
 from api.routes.station import overdue
 from models.principals import PrincipalKind
+from store.org import org_in_force
+from store.reviews import waiting_for_review
 from web.deps import PageDep
-from web.lists import closed_cases, deadline_of, open_cases, waiting_for_review
+from web.lists import closed_cases, deadline_of, open_cases
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,6 +32,8 @@ def home(page: PageDep) -> Response:
         total=work.total,
         closed=closed_cases(page.me, page.engine, CLOSED_SHOWN),
         board=board.cases,
-        waiting=waiting_for_review(page.engine, [r.case_id for r in work.rows]),
+        waiting=waiting_for_review(
+            page.engine, scope_of(page.me, org=org_in_force(page.engine)), BOARD_SIZE
+        ),
         deadline_of=deadline_of,
     )
