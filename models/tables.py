@@ -58,7 +58,11 @@ class CaseRecord(SQLModel, table=True):
 
 class CaseEventRecord(SQLModel, table=True):
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        # Events of a rare kind (a return asked for) without reading every case's events.
+        Index("ix_case_events_kind_case_id", "kind", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)

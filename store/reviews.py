@@ -73,14 +73,22 @@ def _settle(standing: dict[tuple[str, str], CaseEventRecord], event: CaseEventRe
 
 def waiting_for_review(engine: Engine, scope: CaseScope, limit: int) -> list[Waiting]:
     """Standing requests on the open cases in ``scope``, the oldest first."""
-    open_cases = select(CaseRecord.case_id).where(
-        col(CaseRecord.status).in_([s.value for s in CaseStatus if s.is_open])
+    # The cases where a request was ever made, found by the (rare) kind first, then
+    # kept if open and in scope; then the events that may settle one there.
+    asked = (
+        select(CaseEventRecord.case_id)
+        .join(CaseRecord, col(CaseRecord.case_id) == col(CaseEventRecord.case_id))
+        .where(
+            col(CaseEventRecord.kind).in_([k.value for k in REQUESTS]),
+            col(CaseRecord.status).in_([s.value for s in CaseStatus if s.is_open]),
+        )
+        .distinct()
     )
     if scope.compounds is not None:
-        open_cases = open_cases.where(compound_in(scope.compounds))
+        asked = asked.where(compound_in(scope.compounds))
     query = (
         select(CaseEventRecord)
-        .where(col(CaseEventRecord.case_id).in_(open_cases), col(CaseEventRecord.kind).in_(_KINDS))
+        .where(col(CaseEventRecord.case_id).in_(asked), col(CaseEventRecord.kind).in_(_KINDS))
         .order_by(col(CaseEventRecord.case_id), col(CaseEventRecord.seq))
     )
     standing: dict[str, dict[tuple[str, str], CaseEventRecord]] = {}
