@@ -17,6 +17,9 @@ router = APIRouter(include_in_schema=False)
 
 CLOSED_SHOWN = 20
 """The street's latest closed cases under its open ones."""
+STREET_WORKLIST = 50
+"""The street's open cases shown, the nearest deadline first (the board and the
+waiting list show what needs the station itself)."""
 BOARD_SIZE = 50
 """The most overdue cases the board shows (``GET /board/overdue`` gives them all)."""
 
@@ -24,7 +27,7 @@ BOARD_SIZE = 50
 @router.get("/station", response_class=HTMLResponse)
 def home(page: PageDep) -> Response:
     page.require(PrincipalKind.STATION, "read the station's page")
-    work = open_cases(page.me, page.engine)
+    work = open_cases(page.me, page.engine, STREET_WORKLIST)
     board = overdue(page.me, page.engine, limit=BOARD_SIZE)
     return page.render(
         "station.html",
