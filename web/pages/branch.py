@@ -60,9 +60,8 @@ async def raise_whistle(page: PageDep) -> Response:
     key = form_key(values)
     data: dict[str, Any] = {k: values.get(k, "") for k in RAISE_FIELDS if k != PHOTOS}
     try:
-        schemas.RaiseBody.model_validate(
-            data
-        )  # the form's own mistakes first, before any file is kept
+        # The form's own mistakes first, before any file is kept.
+        schemas.RaiseBody.model_validate(data)
         case_id = case_id_for(page.me, key) if key else None
         if case_id:
             page.require(PrincipalKind.BRANCH, "raise a whistle")
