@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from models.case import EventKind
-from models.tables import CaseEventRecord, CaseRecord
+from models.tables import CaseEventRecord
 from store.engine import make_engine
 from store.reads import CaseScope
 from store.reviews import waiting_for_review
+from tests.rowkit import case_row
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 E = EventKind
@@ -39,34 +40,19 @@ def _events(
     ]
 
 
-def _case(case_id: str, status: str = "in_progress", compound: str = "a") -> CaseRecord:
-    return CaseRecord(
-        case_id=case_id,
-        compound=compound,
-        category="noise",
-        title=case_id,
-        level="emergency",
-        status=status,
-        raised_by="branch:x",
-        raised_at=T0,
-        updated_at=T0,
-        policy_version="p",
-    )
-
-
 def test_requests_stand_until_settled(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
     none: dict[str, str] = {}
     with Session(engine) as session:
         session.add_all(
             [
-                _case("standing"),
-                _case("decided"),
-                _case("acted"),
-                _case("replaced"),
-                _case("moved-on"),
-                _case("closed", status="closed"),
-                _case("elsewhere", compound="b"),
+                case_row("standing", "in_progress", T0),
+                case_row("decided", "in_progress", T0),
+                case_row("acted", "in_progress", T0),
+                case_row("replaced", "in_progress", T0),
+                case_row("moved-on", "in_progress", T0),
+                case_row("closed", "closed", T0),
+                case_row("elsewhere", "in_progress", T0, compound="b"),
             ]
         )
         session.add_all(

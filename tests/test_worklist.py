@@ -3,41 +3,17 @@ deadline each now runs against, nearest (most overdue) first, cut and counted.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
-from models.tables import CaseRecord
 from store.engine import make_engine
 from store.reads import CaseScope
 from store.worklist import IN_FORCE, open_by_deadline
+from tests.rowkit import case_row
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-
-
-def _case(
-    case_id: str, status: str, compound: str = "a", units: str = "u1", **due: int
-) -> CaseRecord:
-    def at(name: str) -> datetime | None:
-        return NOW + timedelta(hours=due[name]) if name in due else None
-
-    return CaseRecord(
-        case_id=case_id,
-        compound=compound,
-        category="noise",
-        title=case_id,
-        level="emergency",
-        status=status,
-        departments=units,
-        raised_by="branch:x",
-        raised_at=NOW - timedelta(days=1),
-        updated_at=NOW,
-        policy_version="p",
-        report_in_deadline=at("report_in"),
-        resolve_deadline=at("resolve"),
-        confirmation_deadline=at("confirmation"),
-    )
 
 
 def test_open_cases_by_the_deadline_they_run_against(tmp_path: Path) -> None:
@@ -45,17 +21,17 @@ def test_open_cases_by_the_deadline_they_run_against(tmp_path: Path) -> None:
     with Session(engine) as session:
         session.add_all(
             [
-                _case("resolve-in-5h", "in_progress", report_in=-20, resolve=5),
-                _case("report-in-1h", "awaiting_report_in", report_in=1, resolve=48),
-                _case("meeting-overdue", "joint_meeting", report_in=-2, resolve=-30),
-                _case("confirm-in-3h", "awaiting_confirmation", resolve=-1, confirmation=3),
-                _case("closed-long-ago", "closed", report_in=-100),
-                _case("withdrawn", "withdrawn", report_in=-200),
-                _case("other-compound", "in_progress", compound="b", resolve=-50),
-                _case("other-unit", "in_progress", units="u2", resolve=-60),
-                _case("no-deadline", "in_progress"),
+                case_row("resolve-in-5h", "in_progress", NOW, report_in=-20, resolve=5),
+                case_row("report-in-1h", "awaiting_report_in", NOW, report_in=1, resolve=48),
+                case_row("meeting-overdue", "joint_meeting", NOW, report_in=-2, resolve=-30),
+                case_row("confirm-in-3h", "awaiting_confirmation", NOW, resolve=-1, confirmation=3),
+                case_row("closed-long-ago", "closed", NOW, report_in=-100),
+                case_row("withdrawn", "withdrawn", NOW, report_in=-200),
+                case_row("other-compound", "in_progress", NOW, compound="b", resolve=-50),
+                case_row("other-unit", "in_progress", NOW, units="u2", resolve=-60),
+                case_row("no-deadline", "in_progress", NOW),
                 # a resolve deadline capped (after a miss) before the report-in one
-                _case("capped", "awaiting_report_in", report_in=10, resolve=-70),
+                case_row("capped", "awaiting_report_in", NOW, report_in=10, resolve=-70),
             ]
         )
         session.commit()
