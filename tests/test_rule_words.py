@@ -455,3 +455,23 @@ def test_every_pattern_compiles_and_names_only_its_own_groups() -> None:
             assert name in pattern.groupindex, (pattern.pattern, words)
         assert not re.search(r"\{(?!field\})", words), words
     assert "withdrawn" in VALUES and "title" in FIELDS
+
+
+@pytest.mark.parametrize(
+    ("recorded", "worded"),
+    [
+        (
+            "the branch requested a joint meeting: 多部门职责交叉",
+            "支部申请召开联席会议：多部门职责交叉",
+        ),
+        ("returned 2 times: responsibilities overlap", "已退单 2 次：职责交叉"),
+        ("report-in deadline missed by police_a", "police_a 超时未报到"),
+        ("resolve deadline missed", "超时未办结"),
+        ("joint plan overdue", "联席会议方案超期"),
+    ],
+)
+def test_reasons_the_workflow_records_read_in_chinese_on_the_timeline(
+    recorded: str, worded: str
+) -> None:
+    assert rule_in(recorded, "zh-CN") == worded
+    assert rule_in(recorded, "en") == recorded

@@ -20,6 +20,18 @@ from __future__ import annotations
 import re
 
 _TABLE = r"""
+# -- reasons the workflow itself records on the timeline (workflows/)
+^the branch requested a joint meeting: (.*)$ => 支部申请召开联席会议：\1
+^returned (\d+) times: responsibilities overlap$ => 已退单 \1 次：职责交叉
+^every department returned the case$ => 各单位均已退单
+^the new lead department had signed off unresolved$ => 新的牵头单位已签收为未解决
+^report-in deadline missed by (.*)$ => \1 超时未报到
+^resolve deadline missed$ => 超时未办结
+^joint plan overdue$ => 联席会议方案超期
+^report-in due$ => 报到期限将至
+^joint meeting due$ => 联席会议期限将至
+^return review due$ => 退单审核期限将至
+^resolution due$ => 办结期限将至
 # -- the case as a whole
 was never opened: (?P<why>.*)$ => 本案未能立案：\g<why>
 (\S+) is (?P<st>closed|withdrawn); no more actions => 案件 \1 \g<st>，不能再办理
