@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -475,3 +476,14 @@ def test_reasons_the_workflow_records_read_in_chinese_on_the_timeline(
 ) -> None:
     assert rule_in(recorded, "zh-CN") == worded
     assert rule_in(recorded, "en") == recorded
+
+
+def test_every_refusal_a_page_words_has_its_chinese() -> None:
+    """What a page says it was refused ("only a station may <doing>") is worded."""
+    pages = Path(__file__).parent.parent / "web"
+    doings = set()
+    for path in pages.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        doings |= set(re.findall(r'require(?:_reader|_kind)?\([^"]*"([^"]+)"\)', text))
+    assert {"read the station's page", "audit a case"} <= doings
+    assert sorted(d for d in doings if d not in VALUES) == []

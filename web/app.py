@@ -12,7 +12,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from web.deps import PageRefused, SignInNeeded, StalePage, lang_of, render
+from store.sign_in import session_of
+from web.deps import (
+    HOME_OF,
+    SESSION_COOKIE,
+    PageRefused,
+    SignInNeeded,
+    StalePage,
+    lang_of,
+    render,
+)
 from web.i18n import Speaker
 from web.pages import assessment, audit, branch, case, evidence, signin, station, unit
 from web.rule_words import rule_in
@@ -25,16 +34,24 @@ def _sign_in_first(_: Request, err: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(err.next_path)}", status_code=303)
 
 
-def _stale(request: Request, _: Exception) -> Response:
+def _error_page(request: Request, status_code: int, key: str, **fields: object) -> Response:
+    """An error page in the frame of whoever is signed in (their menu, sign-out)."""
     t = Speaker(lang_of(request), request.app.state.settings.zone(), datetime.now(UTC))
-    return render(request, "error.html", status_code=403, t=t, message=t("error.csrf"))
+    found = session_of(request.app.state.engine, request.cookies.get(SESSION_COOKIE, ""))
+    frame: dict[str, Any] = {}
+    if found is not None:
+        frame = {"me": found.principal, "csrf": found.csrf, "home": HOME_OF[found.principal.kind]}
+    return render(request, "error.html", status_code, t=t, message=t(key, **fields), **frame)
+
+
+def _stale(request: Request, _: Exception) -> Response:
+    return _error_page(request, 403, "error.csrf")
 
 
 def _refused(request: Request, err: Exception) -> Response:
     assert isinstance(err, PageRefused)
-    t = Speaker(lang_of(request), request.app.state.settings.zone(), datetime.now(UTC))
-    message = t("error.forbidden", message=rule_in(err.message, t.lang))
-    return render(request, "error.html", status_code=403, t=t, message=message)
+    lang = lang_of(request)
+    return _error_page(request, 403, "error.forbidden", message=rule_in(err.message, lang))
 
 
 UPLOAD_PAGES = ("/branch/", "/case/")

@@ -174,6 +174,14 @@ list principals = 查看账号
 add principals = 添加账号
 issue tokens = 签发令牌
 revoke tokens = 吊销令牌
+read the branch's page = 打开党支部页面
+read a unit's inbox = 打开单位待办
+read the station's page = 打开街道工作站页面
+search every case = 检索全部案件
+audit a case = 审计核查案件
+export a case's ledger = 导出案件台账
+send evidence with this action = 随此操作上传材料
+set passwords = 设置密码
 """
 _FIELDS = """
 title 标题  description 情况描述  location 地点  compound 小区  category 问题类别
