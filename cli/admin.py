@@ -20,7 +20,13 @@ from models.principals import PrincipalKind, binding_of, principal_document, tok
 from settings import get_settings
 from store.engine import make_engine
 from store.org import org_in_force
-from store.principals import add_principal, issue_token, list_principals, revoke_token
+from store.principals import (
+    add_principal,
+    get_principal,
+    issue_token,
+    list_principals,
+    revoke_token,
+)
 from store.sign_in import set_password
 
 admin = typer.Typer(no_args_is_help=True, help="Manage API principals and tokens.")
@@ -122,10 +128,11 @@ def set_password_command(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     engine = _engine()
     try:
+        if get_principal(engine, name) is None:
+            output.fail(f"principal: no principal {name!r}", output.EXIT_NOT_FOUND)
         set_password(engine, name, password)
     except RuleViolation as err:
-        code = output.EXIT_NOT_FOUND if str(err).startswith("principal:") else output.EXIT_BAD_INPUT
-        output.fail(str(err), code)
+        output.fail(str(err), output.EXIT_BAD_INPUT)
     finally:
         engine.dispose()
     if as_json:

@@ -523,3 +523,18 @@ async def test_a_case_temporal_forgot_is_shown_from_the_projection_in_the_case_s
     assert [e["kind"] for e in document["events"]] == ["raised"]
     outsider = await api.call("other_branch", "GET", f"/cases/{case_id}")
     assert outsider.status_code == 404
+
+
+async def test_an_admin_sets_a_workbench_password(api: Api, engine: Engine) -> None:
+    from store.sign_in import sign_in
+
+    path = "/principals/auditor-t/password"
+    assert (await api.call("admin", "PUT", path, {"password": "api-set-2026"})).status_code == 204
+    assert sign_in(engine, "auditor-t", "api-set-2026").principal is not None
+    assert (await api.call("admin", "PUT", path, {"password": "short"})).status_code == 422
+    unknown = await api.call(
+        "admin", "PUT", "/principals/nobody-t/password", {"password": "x" * 12}
+    )
+    assert unknown.status_code == 404
+    assert (await api.call("branch", "PUT", path, {"password": "x" * 12})).status_code == 403
+    assert sign_in(engine, "auditor-t", "x" * 12).principal is None  # nothing changed

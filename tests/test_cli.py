@@ -566,3 +566,25 @@ async def test_fetching_a_history_fails_as_a_whistle_error(
     assert not isinstance(raised.value, RPCError)
     assert not isinstance(TemporalRefused("x"), RPCError)
     assert not isinstance(TemporalUnreachable("x"), RuntimeError)
+
+
+def test_admin_sets_a_password_from_standard_input(db: Path) -> None:
+    from store.sign_in import sign_in
+
+    added = runner.invoke(app, ["admin", "add-principal", "--name", "pw-t", "--kind", "auditor"])
+    assert added.exit_code == 0, added.output
+    done = runner.invoke(
+        app, ["admin", "set-password", "pw-t", "--password-stdin"], input="cli-set-2026\n"
+    )
+    assert done.exit_code == 0 and "password set for pw-t" in done.output
+    engine = make_engine(f"sqlite:///{db}")
+    assert sign_in(engine, "pw-t", "cli-set-2026").principal is not None
+    short = runner.invoke(app, ["admin", "set-password", "pw-t", "--password-stdin"], input="x\n")
+    assert (
+        short.exit_code == output.EXIT_BAD_INPUT and "password: must be 10 to 128" in short.output
+    )
+    unknown = runner.invoke(
+        app, ["admin", "set-password", "nobody", "--password-stdin"], input="long enough pw\n"
+    )
+    assert unknown.exit_code == output.EXIT_NOT_FOUND and "no principal 'nobody'" in unknown.output
+    engine.dispose()

@@ -32,6 +32,20 @@ def curl_walkthrough() -> str:
     return block[1]
 
 
+def bash(script: str, env: dict[str, str], *, timeout: float) -> str:
+    """Run ``script`` as the README's reader would (stopping at the first failure): its output."""
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[Dev]:
     home = tmp_path / "home"
@@ -50,16 +64,7 @@ def test_the_readme_curl_walkthrough_runs(dev: Dev) -> None:
     assert "API=http://127.0.0.1:8000\n" in script
     script = script.replace("API=http://127.0.0.1:8000\n", f"API={dev.api}\n", 1)
     env = {**dev.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    lines = done.stdout.splitlines()
+    lines = bash(script, env, timeout=300).splitlines()
     assert '["enforcement","awaiting_report_in",["police_anning","um_squad_1"]]' in lines
     # each action prints its status and events, or its refusal (a JSON string)
     refusals = [line for line in lines if line.startswith('"')]
@@ -92,15 +97,7 @@ def _workbench_walkthrough_runs(dev: Dev, env: dict[str, str]) -> None:
     """The README's passwords, set as written; then each person signs in on the page
     as a browser does and finds the walkthrough's case."""
     script = workbench_walkthrough()
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
+    bash(script, env, timeout=120)
     pairs = re.findall(r"echo '([^']+)' \| whistle admin set-password (\S+)", script)
     assert len(pairs) == 4
     landing = {"anningyuan": "/branch", "police-anning": "/unit", "anning-station": "/station"}

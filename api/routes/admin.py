@@ -95,10 +95,8 @@ def put_password(
     require_kind(principal, PrincipalKind.ADMIN, "set passwords")
     try:
         set_password(engine, name, body.password)
-    except RuleViolation as err:
-        if str(err).startswith("principal:"):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from None
-        raise
+    except RuleViolation as err:  # the body's own limits passed: the principal is unknown
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
