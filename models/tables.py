@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.limits import (
@@ -220,3 +220,60 @@ class EvidenceFileRecord(SQLModel, table=True):
     name: str = Field(default="", max_length=SHORT_MAX)
     uploaded_by: str = Field(max_length=SHORT_MAX)
     uploaded_at: datetime = Field(sa_column=_when(False))
+
+
+class CaseCreditRecord(SQLModel, table=True):
+    """What one case is charged to one group (a unit, its compound, a whistle), kept
+    by the projection in the transaction that writes the case's events
+    (``store.credits``), so the assessment adds up rows instead of replaying cases.
+    Kept in period order: a quarter is one range of the key."""
+
+    __tablename__ = "case_credits"
+    __table_args__ = (
+        Index("ix_case_credits_case_id", "case_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    grouping: str = Field(primary_key=True, max_length=20)
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
+    key: str = Field(primary_key=True, max_length=SHORT_MAX)
+    compound: str = Field(max_length=SHORT_MAX)
+    dispatches: int = 0
+    escalations: int = 0
+    response_units: int = 0
+    response_hits: int = 0
+    resolution_units: int = 0
+    resolution_hits: int = 0
+    satisfaction_units: int = 0
+    satisfaction_hits: int = 0
+    return_units: int = 0
+    return_hits: int = 0
+    redo_units: int = 0
+    redo_hits: int = 0
+    on_time_completion_units: int = 0
+    on_time_completion_hits: int = 0
+    report_in_count: int = 0
+    report_in_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    resolve_count: int = 0
+    resolve_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class CaseCreditTimeRecord(SQLModel, table=True):
+    """One time a case is charged to a group (a unit's report-in, a resolution), in
+    microseconds: the 90th percentile is a rank among these."""
+
+    __tablename__ = "case_credit_times"
+    __table_args__ = (
+        Index("ix_case_credit_times_case_id", "case_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    grouping: str = Field(primary_key=True, max_length=20)
+    measure: str = Field(primary_key=True, max_length=20)
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
+    key: str = Field(primary_key=True, max_length=SHORT_MAX)
+    ordinal: int = Field(primary_key=True)
+    """The time's place among the case's times of this group and measure."""
+    micros: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from models.publication import CaseChanges
 from models.tables import CaseEventRecord, CaseRecord, NotificationRecord
+from store.credits import recredit
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -85,6 +86,7 @@ def write_changes(engine: Engine, changes: CaseChanges) -> None:
         _insert_ignoring_duplicates(conn, CaseEventRecord.__table__, event_rows)  # type: ignore[attr-defined]
         _insert_ignoring_duplicates(conn, NotificationRecord.__table__, notification_rows)  # type: ignore[attr-defined]
         _upsert_case(conn, cases, case_row)
+        recredit(conn, [summary.case_id])  # the assessment counts what was written
 
 
 def _upsert_case(conn: Connection, cases: Table, row: dict[str, Any]) -> None:

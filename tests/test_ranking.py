@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from api.app import create_app
 from audit.ranking import SCORE_FORMULA, assessment_rules, check_kind, quarter_lists, red_black
@@ -29,7 +28,7 @@ from settings import Settings
 from store.engine import make_engine
 from store.org import activate_org
 from tests.apikit import make_principals
-from tests.test_stats import CaseBuilder
+from tests.test_stats import CaseBuilder, checked_stats, save
 
 RULES = AssessmentRules(min_dispatches=2, list_size=1)
 
@@ -41,14 +40,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-def save(engine: Engine, *built: CaseBuilder) -> None:
-    with Session(engine) as session:
-        for case in built:
-            session.add(case.case)
-            session.add_all(case.events)
-        session.commit()
-
-
 def confirm(case: CaseBuilder, seconds: int, satisfaction: str = "5") -> None:
     case.add(seconds, "resolved")
     case.add(seconds, "confirmed", satisfaction=satisfaction)
@@ -56,8 +47,7 @@ def confirm(case: CaseBuilder, seconds: int, satisfaction: str = "5") -> None:
 
 
 def units(engine: Engine, by: str = "department") -> dict[str, dict[str, Any]]:
-    table: dict[str, dict[str, Any]] = stats(engine, by=by)["groups"]
-    return table
+    return checked_stats(engine, by=by)
 
 
 def test_an_approved_return_is_not_charged(engine: Engine) -> None:

@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from audit.ranking import red_black
-from audit.stats import stats
+from audit.stats import compute, load_cases, stats, unit_kinds
 from models.periods import quarter_bounds
 from models.policy import AssessmentRules
 from models.tables import CaseEventRecord, CaseRecord
+from store.credits import rebuild
 from store.engine import make_engine
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
@@ -68,6 +69,25 @@ class CaseBuilder:
     def escalate(self, seconds: int, to: str) -> None:
         self.level = to
         self.add(seconds, "escalated")
+
+
+def save(engine: Engine, *built: CaseBuilder) -> None:
+    """Rows written around the projection, as a restore would, then credited."""
+    with Session(engine) as session:
+        for case in built:
+            session.add(case.case)
+            session.add_all(case.events)
+        session.commit()
+    rebuild(engine)
+
+
+def checked_stats(engine: Engine, **period: Any) -> dict[str, dict[str, Any]]:
+    """``stats``' rows, checked against a full recomputation from the ledger."""
+    by = period.get("by", "department")
+    groups: dict[str, dict[str, Any]] = stats(engine, **period)["groups"]
+    start, end = period.get("start"), period.get("end")
+    assert groups == compute(load_cases(engine, start, end), by, unit_kinds(engine))
+    return groups
 
 
 @pytest.fixture
@@ -119,19 +139,14 @@ def ledger(tmp_path: Path) -> Iterator[Engine]:
     c5.add(5, "report_in_missed", "fire_rescue")
 
     engine = make_engine(f"sqlite:///{tmp_path}/stats.db")
-    with Session(engine) as session:
-        for built in (c1, c2, c3, c4, c5):
-            session.add(built.case)
-            session.add_all(built.events)
-        session.commit()
+    save(engine, c1, c2, c3, c4, c5)
     yield engine
     engine.dispose()
 
 
 def q4(engine: Engine, by: str) -> dict[str, dict[str, Any]]:
     start, end = quarter_bounds("2026Q4", UTC)
-    groups: dict[str, dict[str, Any]] = stats(engine, start=start, end=end, by=by)["groups"]
-    return groups
+    return checked_stats(engine, start=start, end=end, by=by)
 
 
 def test_by_department(ledger: Engine) -> None:

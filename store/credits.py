@@ -1,0 +1,158 @@
+"""The assessment's credits, kept by the projection (``CaseCreditRecord``).
+
+Every write of a case's events recomputes that case's credits from its whole
+ledger, in the same transaction: a retried or late batch gives the same rows, and
+the assessment never counts events the projection does not hold. The case's row
+is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer), so two
+writers of one case cannot each credit it with only their own events.
+``rebuild`` does the same for every case, after a restore or a change of the
+definitions (``whistle stats rebuild``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from audit.charging import (
+    GROUPINGS,
+    MEASURES,
+    REACHED,
+    TIMED,
+    CaseFacts,
+    EventFacts,
+    case_tallies,
+    utc,
+)
+from models.tables import CaseCreditRecord, CaseCreditTimeRecord, CaseEventRecord, CaseRecord
+
+CREDITED = (*GROUPINGS, REACHED)
+REBUILD_BATCH = 500
+_CASES = CaseRecord.__table__  # type: ignore[attr-defined]
+_EVENTS = CaseEventRecord.__table__  # type: ignore[attr-defined]
+CREDITS = CaseCreditRecord.__table__  # type: ignore[attr-defined]
+CREDIT_TIMES = CaseCreditTimeRecord.__table__  # type: ignore[attr-defined]
+Rows = list[dict[str, Any]]
+
+
+def credit_rows(case: CaseFacts, events: Sequence[EventFacts]) -> tuple[Rows, Rows]:
+    """One case's credit rows and time rows, for every grouping."""
+    raised_at = utc(case.raised_at)
+    credits: Rows = []
+    times: Rows = []
+    for grouping in CREDITED:
+        for key, tally in sorted(case_tallies(case, events, grouping).items()):
+            row: dict[str, Any] = {
+                "grouping": grouping,
+                "raised_at": raised_at,
+                "case_id": case.case_id,
+                "key": key,
+                "compound": case.compound,
+                "dispatches": tally.dispatches,
+                "escalations": tally.escalations,
+            }
+            for measure in MEASURES:
+                row[f"{measure}_units"] = tally.units.get(measure, 0)
+                row[f"{measure}_hits"] = tally.hits.get(measure, 0)
+            for measure in TIMED:
+                values = tally.times.get(measure, [])
+                row[f"{measure}_count"] = len(values)
+                row[f"{measure}_micros"] = sum(values)
+                times += [
+                    {
+                        "grouping": grouping,
+                        "measure": measure,
+                        "raised_at": raised_at,
+                        "case_id": case.case_id,
+                        "key": key,
+                        "ordinal": ordinal,
+                        "micros": value,
+                    }
+                    for ordinal, value in enumerate(values)
+                ]
+            credits.append(row)
+    return credits, times
+
+
+def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
+    """Recompute the credits of these cases from the ledger the transaction sees."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return 0
+    facts = conn.execute(
+        select(_CASES.c.case_id, _CASES.c.compound, _CASES.c.level, _CASES.c.raised_at)
+        .where(_CASES.c.case_id.in_(ids))
+        .order_by(_CASES.c.case_id)
+        .with_for_update()
+    ).all()
+    ledgers: dict[str, list[EventFacts]] = defaultdict(list)
+    for row in conn.execute(
+        select(
+            _EVENTS.c.case_id,
+            _EVENTS.c.kind,
+            _EVENTS.c.at,
+            _EVENTS.c.level,
+            _EVENTS.c.department,
+            _EVENTS.c.to_level,
+            _EVENTS.c.detail,
+        )
+        .where(_EVENTS.c.case_id.in_(ids))
+        .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+    ):
+        ledgers[row[0]].append(EventFacts(*row[1:]))
+    credits: Rows = []
+    times: Rows = []
+    for fact in facts:
+        case = CaseFacts(*fact)
+        more_credits, more_times = credit_rows(case, ledgers[case.case_id])
+        credits += more_credits
+        times += more_times
+    conn.execute(delete(CREDITS).where(CREDITS.c.case_id.in_(ids)))
+    conn.execute(delete(CREDIT_TIMES).where(CREDIT_TIMES.c.case_id.in_(ids)))
+    if credits:
+        conn.execute(insert(CREDITS), credits)
+    if times:
+        conn.execute(insert(CREDIT_TIMES), times)
+    return len(facts)
+
+
+def _next_cases(conn: Connection, after: str, batch: int) -> list[str]:
+    query = select(_CASES.c.case_id).where(_CASES.c.case_id > after)
+    return list(conn.execute(query.order_by(_CASES.c.case_id).limit(batch)).scalars())
+
+
+def _drop_strays(conn: Connection) -> None:
+    """Credits of cases no longer in the projection (a restore of an older copy)."""
+    for table in (CREDITS, CREDIT_TIMES):
+        conn.execute(delete(table).where(table.c.case_id.not_in(select(_CASES.c.case_id))))
+
+
+def rebuild(
+    engine: Engine, batch: int = REBUILD_BATCH, progress: Callable[[int], None] | None = None
+) -> int:
+    """Recompute every case's credits from the ledger, a batch a transaction; the count."""
+    done, after = 0, ""
+    while True:
+        with engine.begin() as conn:
+            ids = _next_cases(conn, after, batch)
+            if not ids:
+                _drop_strays(conn)
+                return done
+            done += recredit(conn, ids)
+        after = ids[-1]
+        if progress is not None:
+            progress(done)
+
+
+def rebuild_on(conn: Connection, batch: int = REBUILD_BATCH) -> int:
+    """``rebuild`` inside one transaction (a migration's)."""
+    done, after = 0, ""
+    while ids := _next_cases(conn, after, batch):
+        done += recredit(conn, ids)
+        after = ids[-1]
+    _drop_strays(conn)
+    return done
