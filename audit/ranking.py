@@ -117,11 +117,15 @@ def quarter_lists(
     zone: tzinfo,
     kind: str | None = None,
     each_kind: bool = False,
+    table: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A quarter's lists as the API and the CLI give them: period, rules, sample, lists."""
+    """A quarter's lists as the API and the CLI give them: period, rules, sample, lists.
+
+    ``table``: the quarter's rows by department, when the caller has them already."""
     check_kind(kind, policy)
     first, last = quarter_bounds(quarter, zone)
-    table = stats(engine, start=first, end=last)["groups"]
+    if table is None:
+        table = stats(engine, start=first, end=last)["groups"]
     return {
         "quarter": quarter,
         "from": first.isoformat(),

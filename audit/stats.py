@@ -16,14 +16,33 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from audit.charging import GROUPINGS, NO_KEY, RATES, CaseFacts, EventFacts, Tally, credit_case
-from audit.totals import document, of_tally
+from audit.charging import (
+    GROUPINGS,
+    NO_KEY,
+    RATES,
+    REACHED,
+    CaseFacts,
+    EventFacts,
+    Tally,
+    credit_case,
+)
+from audit.totals import Totals, document, of_tally
 from models.errors import RuleViolation
+from models.levels import LEVEL_NAMES
 from models.tables import CaseEventRecord, CaseRecord
-from store.assessment import totals
+from store.assessment import Period, totals
 from store.org import org_in_force
 
-__all__ = ["GROUPINGS", "RATES", "compute", "load_cases", "stats", "unit_kinds"]
+__all__ = [
+    "GROUPINGS",
+    "RATES",
+    "compute",
+    "district_rows",
+    "escalations_by_level",
+    "load_cases",
+    "stats",
+    "unit_kinds",
+]
 
 Ledger = list[tuple[CaseFacts, list[EventFacts]]]
 
@@ -117,3 +136,19 @@ def stats(
         "kind": kind,
         "groups": table,
     }
+
+
+def district_rows(engine: Engine, periods: list[Period]) -> list[dict[str, Any]]:
+    """The whole district's row for each period, in one query: every case's credits
+    once (grouped by compound, pooled)."""
+    found = totals(engine, "compound", periods, by_key=False)
+    return [document(found.get((i, None), Totals()), None) for i in range(len(periods))]
+
+
+def escalations_by_level(
+    engine: Engine, start: datetime | None, end: datetime | None
+) -> dict[str, int]:
+    """Escalations of the cases raised in [start, end), by the whistle they reached."""
+    found = totals(engine, REACHED, [(start, end)])
+    reached = {key: row.escalations for (_, key), row in found.items()}
+    return {level: reached.get(level, 0) for level in LEVEL_NAMES[1:]}

@@ -17,6 +17,7 @@ from models.durations import format_duration
 from models.errors import RuleViolation
 from models.periods import Period, current_quarter, parse_period
 from settings import get_settings
+from store.credits import rebuild
 from store.engine import make_engine
 
 KindOption = Annotated[
@@ -216,3 +217,18 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     return format_duration(int(seconds)) or "0s"
+
+
+@stats_app.command("rebuild")
+def rebuild_command() -> None:
+    """Recompute the assessment's credits from the ledger, after a restore or an upgrade.
+
+    The projection keeps them as it writes; this is for a database whose events were
+    put back some other way. Safe while whistle runs: a case is locked as it is credited."""
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        done = rebuild(engine, progress=lambda n: output.note(f"credited {n} cases…"))
+    finally:
+        engine.dispose()
+    output.console.print(f"credited {done} cases from the ledger", highlight=False)

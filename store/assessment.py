@@ -8,6 +8,7 @@ there are. SQLite and PostgreSQL run the same statements.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,15 @@ def _period_of(column: Any, periods: Sequence[Period]) -> ColumnElement[Any]:
     return case(*((_within(column, p), i) for i, p in enumerate(periods)), else_=literal(-1))
 
 
+def _check_apart(periods: Sequence[Period]) -> None:
+    low = datetime.min.replace(tzinfo=UTC)
+    high = datetime.max.replace(tzinfo=UTC)
+    spans = sorted((start or low, end or high) for start, end in periods)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        if start < end:
+            raise ValueError(f"periods: must not overlap; {start.isoformat()} < {end.isoformat()}")
+
+
 def _covering(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
     starts = [start for start, _ in periods]
     ends = [end for _, end in periods]
@@ -54,9 +64,12 @@ def _covering(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
 def totals(
     engine: Engine, grouping: str, periods: Sequence[Period], *, by_key: bool = True
 ) -> dict[GroupKey, Totals]:
-    """Each period's totals for each group of ``grouping`` (or pooled, without ``by_key``)."""
+    """Each period's totals for each group of ``grouping`` (or pooled, without ``by_key``).
+
+    The periods must not overlap: a case counts in the first that holds it."""
     if not periods:
         return {}
+    _check_apart(periods)
     period = _period_of(CREDITS.c.raised_at, periods).label("period")
     key = CREDITS.c.key if by_key else literal(None).label("key")
     sums = [func.sum(CREDITS.c[name]) for name in _SUMMED]

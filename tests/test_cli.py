@@ -32,7 +32,7 @@ from models.case import Action
 from models.errors import CaseNotFound, EngineUnavailable
 from models.levels import WhistleLevel
 from models.limits import LIST_LIMIT_DEFAULT, SATISFACTION_MAX, SATISFACTION_MIN, SOURCE_MAX
-from models.tables import CaseRecord, PolicyRecord
+from models.tables import CaseEventRecord, CaseRecord, PolicyRecord
 from policy.loader import load_policy
 from settings import get_settings
 from store.engine import make_engine
@@ -159,6 +159,32 @@ def test_stats_names_its_period_and_keeps_an_explicit_offset(db: Path) -> None:
     assert "period: every case" in whistle("stats").stdout
     bad = whistle("stats", "--from", "2026-13-01")
     assert bad.exit_code == 2 and "from: must be a day" in bad.stderr
+
+
+def test_stats_rebuild_credits_a_ledger_put_back_by_hand(db: Path) -> None:
+    """Rows restored around the projection count once ``stats rebuild`` has run."""
+    add_case(db, "restored-1", compound="Restored", status="closed")
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        session.add(
+            CaseEventRecord(
+                case_id="restored-1", seq=1, kind="raised", at=NOW, actor="b", level="emergency"
+            )
+        )
+        session.commit()
+    engine.dispose()
+
+    def by_compound() -> dict[str, Any]:
+        done = whistle("stats", "--by", "compound", "--json")
+        assert done.exit_code == 0, done.output
+        groups: dict[str, Any] = json.loads(done.stdout)["groups"]
+        return groups
+
+    assert "Restored" not in by_compound()
+    done = whistle("stats", "rebuild")
+    assert done.exit_code == 0, done.output
+    assert "credited" in done.stdout
+    assert by_compound()["Restored"]["cases"] == 1
 
 
 def test_policy_is_printed_for_people(db: Path) -> None:

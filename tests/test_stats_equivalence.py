@@ -8,17 +8,29 @@ same credits as the writes did."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from audit.charging import GROUPINGS
-from audit.stats import compute, load_cases, stats, unit_kinds
+from audit.charging import GROUPINGS, CaseFacts, Tally, credit_case
+from audit.stats import (
+    Ledger,
+    compute,
+    district_rows,
+    escalations_by_level,
+    load_cases,
+    stats,
+    unit_kinds,
+)
+from audit.totals import document, of_tally
 from bench.lives import Life, live
+from models.levels import LEVEL_NAMES
 from models.periods import quarter_bounds
 from models.publication import CaseChanges
 from store.credits import CREDIT_TIMES, CREDITS, rebuild
@@ -79,6 +91,27 @@ def _periods() -> list[tuple[datetime | None, datetime | None]]:
     return [q3, q4, (q3[0], q4[1]), (odd_start, q4[0]), (odd_start, None)]
 
 
+def _district(ledger: Ledger) -> dict[str, Any]:
+    """The district's row recomputed: every case charged to one pooled group."""
+    pooled = Tally()
+
+    def tally(_key: str | None, case: CaseFacts) -> Tally:
+        pooled.cases.add(case.case_id)
+        pooled.compounds.add(case.compound)
+        return pooled
+
+    for case, events in ledger:
+        credit_case(case, events, "compound", tally)
+    return document(of_tally(pooled), None)
+
+
+def _escalations(ledger: Ledger) -> dict[str, int]:
+    reached = Counter(
+        event.to_level for _, events in ledger for event in events if event.kind == "escalated"
+    )
+    return {level: reached.get(level, 0) for level in LEVEL_NAMES[1:]}
+
+
 def _credits(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
         rows = []
@@ -108,6 +141,14 @@ def test_the_kept_assessment_is_the_recomputed_one(
             assert kept == compute(ledger, by, kinds), (by, start, end)
             compared += len(kept)
     assert compared > 50  # the periods held cases in every grouping
+    periods = _periods()[:2]  # the quarters, apart: one query
+    rows = district_rows(engine, periods)
+    for (start, end), row in zip(periods, rows, strict=True):
+        ledger = load_cases(engine, start, end)
+        assert row == _district(ledger)
+        assert escalations_by_level(engine, start, end) == _escalations(ledger)
+    with pytest.raises(ValueError, match="periods: must not overlap"):
+        district_rows(engine, _periods())
     written = _credits(engine)
     assert rebuild(engine) >= len(lives)
     assert _credits(engine) == written

@@ -1,24 +1,20 @@
 """The quarter's assessment for auditors and admins: the three rates by unit and
 by quarter, whistles per compound and escalations by level as server-drawn SVG
 charts, the red and black lists, and the same as a spreadsheet. Every figure
-comes through the API's own functions (``get_stats``, ``get_red_black``) or
-behind the check they make (``Page.require_reader``).
+comes from the functions the API's ``/stats`` reads (``audit.stats``,
+``audit.ranking``), behind the check it makes (``Page.require_reader``).
 """
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from api.responses import RedBlack, Stats
-from api.routes.assessment import get_red_black, get_stats
-from audit.ranking import RANKED_RATES
-from audit.stats import load_cases
-from models.case import EventKind
+from audit.ranking import RANKED_RATES, quarter_lists
+from audit.stats import district_rows, escalations_by_level, stats
 from models.errors import RuleViolation
-from models.levels import LEVEL_NAMES
 from models.periods import QUARTER, current_quarter, quarter_bounds
 from store.policies import policy_for_new_cases
 from web.audit_words import left_out_why
@@ -39,30 +35,22 @@ def quarter_before(quarter: str) -> str:
     return f"{year - 1}Q4" if number == 1 else f"{year}Q{number - 1}"
 
 
-def pooled(stats: Stats) -> tuple[float | None, ...]:
-    """The district's three rates from rows that split its cases (by compound)."""
-    rates: list[float | None] = []
-    for rate in RANKED_RATES:
-        units = hits = 0
-        for row in stats.groups.values():
-            share = getattr(row, rate)
-            counted = int(getattr(row, rate.removesuffix("_rate") + "_units"))
-            if share is not None and counted:
-                units += counted
-                hits += round(share * counted)
-        rates.append(round(hits / units, 4) if units else None)
-    return tuple(rates)
-
-
-def escalations_by_level(page: Page, quarter: str) -> dict[str, int]:
-    """Escalations of the quarter's cases, by the whistle they reached."""
-    first, last = quarter_bounds(quarter, page.settings.zone())
-    reached: Counter[str] = Counter()
-    for _, events in load_cases(page.engine, first, last):
-        for event in events:
-            if event.kind == EventKind.ESCALATED and event.to_level:
-                reached[event.to_level] += 1
-    return {level: reached.get(level, 0) for level in LEVEL_NAMES[1:]}
+def trend_of(page: Page, quarter: str) -> list[tuple[str, tuple[float | None, ...]]]:
+    """The district's three rates in this quarter and the three before it."""
+    zone = page.settings.zone()
+    quarters = [quarter]
+    while len(quarters) < 4:
+        earlier = quarter_before(quarters[0])
+        try:
+            quarter_bounds(earlier, zone)
+        except RuleViolation:  # before the first year a quarter may name
+            break
+        quarters.insert(0, earlier)
+    rows = district_rows(page.engine, [quarter_bounds(q, zone) for q in quarters])
+    return [
+        (named, tuple(row[rate] for rate in RANKED_RATES))
+        for named, row in zip(quarters, rows, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,27 +64,20 @@ class Assessment:
 
 
 def assess(page: Page, quarter: str) -> Assessment:
-    """Everything the page and the spreadsheet show, through the API's functions."""
+    """Everything the page and the spreadsheet show, from the functions the API reads."""
     policy = policy_for_new_cases(page.engine, page.settings)
-
-    def stats(of: str, by: str) -> Stats:
-        return get_stats(page.me, page.engine, page.settings, policy, quarter=of, by=by)
-
-    compounds = stats(quarter, "compound")
-    trend = [(quarter, pooled(compounds))]
-    while len(trend) < 4:
-        earlier = quarter_before(trend[0][0])
-        try:
-            trend.insert(0, (earlier, pooled(stats(earlier, "compound"))))
-        except RuleViolation:  # before the first year a quarter may name
-            break
+    zone = page.settings.zone()
+    first, last = quarter_bounds(quarter, zone)
+    units = stats(page.engine, start=first, end=last, by="department")
+    compounds = stats(page.engine, start=first, end=last, by="compound")
+    lists = quarter_lists(page.engine, policy, quarter=quarter, zone=zone, table=units["groups"])
     return Assessment(
         quarter=quarter,
-        units=stats(quarter, "department"),
-        compounds=compounds,
-        trend=trend,
-        escalations=escalations_by_level(page, quarter),
-        lists=get_red_black(page.me, page.engine, page.settings, policy, quarter=quarter),
+        units=Stats.model_validate(units),
+        compounds=Stats.model_validate(compounds),
+        trend=trend_of(page, quarter),
+        escalations=escalations_by_level(page.engine, first, last),
+        lists=RedBlack.model_validate(lists),
     )
 
 
