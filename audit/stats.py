@@ -31,13 +31,14 @@ from models.errors import RuleViolation
 from models.levels import LEVEL_NAMES
 from models.tables import CaseEventRecord, CaseRecord
 from store.assessment import Period, totals
+from store.district_hours import district_totals
 from store.org import org_in_force
 
 __all__ = [
     "GROUPINGS",
     "RATES",
     "compute",
-    "district_rows",
+    "district_rates",
     "escalations_by_level",
     "load_cases",
     "stats",
@@ -116,14 +117,18 @@ def stats(
     end: datetime | None = None,
     by: str = "department",
     kind: str | None = None,
+    counts_only: bool = False,
 ) -> dict[str, Any]:
-    """The rows of ``by`` for the cases raised in [start, end); ``kind``: only its units."""
+    """The rows of ``by`` for the cases raised in [start, end); ``kind``: only its units.
+
+    ``counts_only``: the rates, cases and dispatches, with the times and whistles per
+    compound left out (None), for the workbench's charts, which show neither."""
     if by not in GROUPINGS:
         raise ValueError(f"by: must be one of {', '.join(GROUPINGS)}; got {by!r}")
     if kind is not None and by != "department":
         raise RuleViolation(f"kind: picks units, so it needs by=department; got by={by}")
     kinds = unit_kinds(engine)
-    found = totals(engine, by, [(start, end)])
+    found = totals(engine, by, [(start, end)], counts_only=counts_only)
     table = {
         key: document(found[(0, key)], _kind(by, key, kinds)) for _, key in sorted(found) if key
     }
@@ -138,11 +143,15 @@ def stats(
     }
 
 
-def district_rows(engine: Engine, periods: list[Period]) -> list[dict[str, Any]]:
-    """The whole district's row for each period, in one query: every case's credits
-    once (grouped by compound, pooled)."""
-    found = totals(engine, "compound", periods, by_key=False)
-    return [document(found.get((i, None), Totals()), None) for i in range(len(periods))]
+def district_rates(engine: Engine, periods: list[Period]) -> list[dict[str, float | None]]:
+    """The whole district's rates in each period (every case's credits once): from
+    the hours it was raised in when the bounds are on the hour (quarters), else
+    added up over the cases."""
+    found = district_totals(engine, periods)
+    if found is None:
+        pooled = totals(engine, "compound", periods, by_key=False)
+        found = [pooled.get((i, None), Totals()) for i in range(len(periods))]
+    return [{rate: document(row, None)[rate] for rate in RATES} for row in found]
 
 
 def escalations_by_level(

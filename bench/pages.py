@@ -1,7 +1,8 @@
 """The workbench's pages with a large projection (``python -m bench --pages N``).
 
 Fills a SQLite projection with N cases of a district (streets, compounds, units;
-about 8 events a case, most closed, some open and some overdue), serves the
+about 10 events a case through the projection's write path, most closed, some
+open and some overdue), serves the
 workbench on loopback over an embedded Temporal dev server, and times each
 page as its person opens it, one request after another: the time measured is
 the whole loopback round trip, so it bounds the server's time from above.
@@ -21,14 +22,14 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from bench.lives import live
 from bench.stack import free_port_pair
 from bench.stats import ms
 from engine.embedded import EmbeddedTemporal
-from models.tables import CaseEventRecord, CaseRecord
+from models.publication import CaseChanges
 from org.loader import parse_org
 from policy.loader import load_policy
 from settings import Settings
@@ -36,6 +37,7 @@ from store.engine import make_engine
 from store.org import activate_org
 from store.policies import activate_policy
 from store.principals import add_principal
+from store.projection import write_many
 from store.sign_in import open_session
 from web.deps import SESSION_COOKIE
 
@@ -43,7 +45,7 @@ STREETS, COMMUNITIES_PER_STREET, COMPOUNDS_PER_COMMUNITY = 6, 5, 10
 LEVELS = ("publicity", "emergency", "enforcement", "joint")
 KINDS = ("fire_rescue", "police", "urban_management", "housing", "sanitation")
 """The kinds cases go to (the organisation has a unit of every kind of the policy)."""
-BATCH = 5000
+BATCH = 1000
 PAGE_BUDGET_SECONDS = 30.0
 MIN_SAMPLES = 3
 
@@ -66,7 +68,8 @@ def _org_text(kinds: list[str]) -> str:
 
 
 def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
-    """N cases and their events, straight into the projection's tables."""
+    """N cases raised over the last year, with random lives (``bench.lives``),
+    written through the projection's own write path a thousand cases a transaction."""
     rng = random.Random(seed)
     compounds = [
         f"s{s}c{c}k{k}"
@@ -75,68 +78,20 @@ def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
         for k in range(COMPOUNDS_PER_COMMUNITY)
     ]
     ids: list[str] = []
-    cases: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    with engine.begin() as conn:
-        for i in range(n):
-            compound = rng.choice(compounds)
-            street = compound.split("c")[0]
-            units = [f"{k}_{street}" for k in rng.sample(KINDS, 2)]
-            raised = now - timedelta(minutes=rng.randint(1, 365 * 24 * 60))
-            is_open = rng.random() < 0.1
-            status = rng.choice(["awaiting_report_in", "in_progress"]) if is_open else "closed"
-            level = rng.choice(LEVELS)
-            case_id = f"bench-{i:07d}"
-            ids.append(case_id)
-            due = raised + timedelta(hours=rng.randint(1, 72))
-            cases.append(
-                {
-                    "case_id": case_id,
-                    "compound": compound,
-                    "category": "fire_lane",
-                    "title": f"第 {i} 号案件：消防通道被占用",
-                    "level": level,
-                    "status": status,
-                    "lead": units[0],
-                    "departments": ",".join(units),
-                    "raised_by": "branch:bench",
-                    "raised_at": raised,
-                    "updated_at": raised + timedelta(hours=1),
-                    "report_in_deadline": due if is_open else None,
-                    "resolve_deadline": due + timedelta(days=3) if is_open else None,
-                    "confirmation_deadline": None,
-                    "satisfaction": None if is_open else rng.randint(1, 5),
-                    "closing": None if is_open else "confirmed",
-                    "returns": 0,
-                    "redos": 0,
-                    "policy_version": "bench",
-                    "last_seq": 8,
-                    "head_hash": "",
-                }
-            )
-            kinds = ["raised", "dispatched", "reported_in", "reported_in", "signed_off"]
-            kinds += ["signed_off", "resolved", "confirmed"]
-            for seq, kind in enumerate(kinds, start=1):
-                events.append(
-                    {
-                        "case_id": case_id,
-                        "seq": seq,
-                        "kind": kind,
-                        "at": raised + timedelta(minutes=10 * seq),
-                        "actor": "system",
-                        "level": level,
-                        "department": units[seq % 2] if 3 <= seq <= 6 else None,
-                        "detail": "{}",
-                        "hash": "",
-                    }
-                )
-            if len(cases) >= BATCH:
-                conn.execute(insert(CaseRecord), cases)
-                conn.execute(insert(CaseEventRecord), events)
-                cases, events = [], []
-        if cases:
-            conn.execute(insert(CaseRecord), cases)
-            conn.execute(insert(CaseEventRecord), events)
+    batch: list[CaseChanges] = []
+    for i in range(n):
+        compound = rng.choice(compounds)
+        street = compound.split("c")[0]
+        pool = [f"{kind}_{street}" for kind in KINDS]
+        raised = now - timedelta(minutes=rng.randint(1, 365 * 24 * 60))
+        life = live(rng, f"bench-{i:07d}", compound, pool, raised)
+        ids.append(life.case_id)
+        batch.append(CaseChanges(summary=life.summary(len(life.events)), events=life.events))
+        if len(batch) >= BATCH:
+            write_many(engine, batch)
+            batch = []
+    if batch:
+        write_many(engine, batch)
     return ids
 
 

@@ -270,10 +270,32 @@ class CaseCreditTimeRecord(SQLModel, table=True):
     )
 
     grouping: str = Field(primary_key=True, max_length=20)
-    measure: str = Field(primary_key=True, max_length=20)
     raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     key: str = Field(primary_key=True, max_length=SHORT_MAX)
+    measure: str = Field(primary_key=True, max_length=20)
     ordinal: int = Field(primary_key=True)
     """The time's place among the case's times of this group and measure."""
     micros: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DistrictHourRecord(SQLModel, table=True):
+    """The whole district's counts of the cases raised in one hour (UTC), kept with
+    the credits (``store.district_hours``): a year's rates add up 8,760 rows."""
+
+    __tablename__ = "district_hours"
+
+    hour: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    cases: int = 0
+    response_units: int = 0
+    response_hits: int = 0
+    resolution_units: int = 0
+    resolution_hits: int = 0
+    satisfaction_units: int = 0
+    satisfaction_hits: int = 0
+    return_units: int = 0
+    return_hits: int = 0
+    redo_units: int = 0
+    redo_hits: int = 0
+    on_time_completion_units: int = 0
+    on_time_completion_hits: int = 0

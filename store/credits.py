@@ -29,6 +29,8 @@ from audit.charging import (
     utc,
 )
 from models.tables import CaseCreditRecord, CaseCreditTimeRecord, CaseEventRecord, CaseRecord
+from store import district_hours
+from store.district_hours import COUNTED, POOLED
 
 CREDITED = (*GROUPINGS, REACHED)
 REBUILD_BATCH = 500
@@ -111,6 +113,10 @@ def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
         more_credits, more_times = credit_rows(case, ledgers[case.case_id])
         credits += more_credits
         times += more_times
+    kept = select(CREDITS.c.grouping, CREDITS.c.raised_at, *(CREDITS.c[n] for n in COUNTED))
+    old = conn.execute(kept.where(CREDITS.c.case_id.in_(ids), CREDITS.c.grouping == POOLED))
+    before = district_hours.counts(dict(row) for row in old.mappings())
+    district_hours.shift(conn, before, district_hours.counts(credits))
     conn.execute(delete(CREDITS).where(CREDITS.c.case_id.in_(ids)))
     conn.execute(delete(CREDIT_TIMES).where(CREDIT_TIMES.c.case_id.in_(ids)))
     if credits:
@@ -125,10 +131,12 @@ def _next_cases(conn: Connection, after: str, batch: int) -> list[str]:
     return list(conn.execute(query.order_by(_CASES.c.case_id).limit(batch)).scalars())
 
 
-def _drop_strays(conn: Connection) -> None:
-    """Credits of cases no longer in the projection (a restore of an older copy)."""
+def _finish(conn: Connection) -> None:
+    """Credits of cases no longer in the projection (a restore of an older copy) go;
+    the district's hours are added up again from what stays."""
     for table in (CREDITS, CREDIT_TIMES):
         conn.execute(delete(table).where(table.c.case_id.not_in(select(_CASES.c.case_id))))
+    district_hours.refill(conn, CREDITS)
 
 
 def rebuild(
@@ -140,7 +148,7 @@ def rebuild(
         with engine.begin() as conn:
             ids = _next_cases(conn, after, batch)
             if not ids:
-                _drop_strays(conn)
+                _finish(conn)
                 return done
             done += recredit(conn, ids)
         after = ids[-1]
@@ -154,5 +162,5 @@ def rebuild_on(conn: Connection, batch: int = REBUILD_BATCH) -> int:
     while ids := _next_cases(conn, after, batch):
         done += recredit(conn, ids)
         after = ids[-1]
-    _drop_strays(conn)
+    _finish(conn)
     return done

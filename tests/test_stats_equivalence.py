@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from audit.charging import GROUPINGS, CaseFacts, Tally, credit_case
+from audit.charging import GROUPINGS, RATES, CaseFacts, Tally, credit_case
 from audit.stats import (
     Ledger,
     compute,
-    district_rows,
+    district_rates,
     escalations_by_level,
     load_cases,
     stats,
@@ -34,6 +34,7 @@ from models.levels import LEVEL_NAMES
 from models.periods import quarter_bounds
 from models.publication import CaseChanges
 from store.credits import CREDIT_TIMES, CREDITS, rebuild
+from store.district_hours import HOURS
 from store.engine import make_engine
 from store.projection import write_changes
 
@@ -91,8 +92,14 @@ def _periods() -> list[tuple[datetime | None, datetime | None]]:
     return [q3, q4, (q3[0], q4[1]), (odd_start, q4[0]), (odd_start, None)]
 
 
+def _counts_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as ``counts_only`` gives it: the times and whistles per compound left out."""
+    left_out = {name for name in row if name.endswith("_seconds")} | {"whistles_per_compound"}
+    return {name: None if name in left_out else value for name, value in row.items()}
+
+
 def _district(ledger: Ledger) -> dict[str, Any]:
-    """The district's row recomputed: every case charged to one pooled group."""
+    """The district's rates recomputed: every case charged to one pooled group."""
     pooled = Tally()
 
     def tally(_key: str | None, case: CaseFacts) -> Tally:
@@ -102,7 +109,8 @@ def _district(ledger: Ledger) -> dict[str, Any]:
 
     for case, events in ledger:
         credit_case(case, events, "compound", tally)
-    return document(of_tally(pooled), None)
+    row = document(of_tally(pooled), None)
+    return {rate: row[rate] for rate in RATES}
 
 
 def _escalations(ledger: Ledger) -> dict[str, int]:
@@ -118,6 +126,10 @@ def _credits(engine: Engine) -> list[tuple[object, ...]]:
         for table in (CREDITS, CREDIT_TIMES):
             found = conn.execute(select(table).where(table.c.case_id.like("eq-%")))
             rows += sorted(tuple(row) for row in found)
+        within = HOURS.c.hour.between(
+            datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 2, tzinfo=UTC)
+        )
+        rows += sorted(tuple(row) for row in conn.execute(select(HOURS).where(within)))
     return rows
 
 
@@ -140,15 +152,18 @@ def test_the_kept_assessment_is_the_recomputed_one(
             kept = stats(engine, start=start, end=end, by=by)["groups"]
             assert kept == compute(ledger, by, kinds), (by, start, end)
             compared += len(kept)
+            light = stats(engine, start=start, end=end, by=by, counts_only=True)["groups"]
+            assert light == {key: _counts_of(row) for key, row in kept.items()}
     assert compared > 50  # the periods held cases in every grouping
-    periods = _periods()[:2]  # the quarters, apart: one query
-    rows = district_rows(engine, periods)
-    for (start, end), row in zip(periods, rows, strict=True):
-        ledger = load_cases(engine, start, end)
-        assert row == _district(ledger)
-        assert escalations_by_level(engine, start, end) == _escalations(ledger)
+    # The quarters are on the hour (the district's hours); the odd period is not.
+    for periods in (_periods()[:2], _periods()[3:4]):
+        rows = district_rates(engine, periods)
+        for (start, end), row in zip(periods, rows, strict=True):
+            ledger = load_cases(engine, start, end)
+            assert row == _district(ledger)
+            assert escalations_by_level(engine, start, end) == _escalations(ledger)
     with pytest.raises(ValueError, match="periods: must not overlap"):
-        district_rows(engine, _periods())
+        district_rates(engine, [_periods()[3], _periods()[4]])
     written = _credits(engine)
     assert rebuild(engine) >= len(lives)
-    assert _credits(engine) == written
+    assert _credits(engine) == written  # including the district's hours

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.responses import RedBlack, Stats
 from audit.ranking import RANKED_RATES, quarter_lists
-from audit.stats import district_rows, escalations_by_level, stats
+from audit.stats import district_rates, escalations_by_level, stats
 from models.errors import RuleViolation
 from models.periods import QUARTER, current_quarter, quarter_bounds
 from store.policies import policy_for_new_cases
@@ -46,7 +46,7 @@ def trend_of(page: Page, quarter: str) -> list[tuple[str, tuple[float | None, ..
         except RuleViolation:  # before the first year a quarter may name
             break
         quarters.insert(0, earlier)
-    rows = district_rows(page.engine, [quarter_bounds(q, zone) for q in quarters])
+    rows = district_rates(page.engine, [quarter_bounds(q, zone) for q in quarters])
     return [
         (named, tuple(row[rate] for rate in RANKED_RATES))
         for named, row in zip(quarters, rows, strict=True)
@@ -68,8 +68,8 @@ def assess(page: Page, quarter: str) -> Assessment:
     policy = policy_for_new_cases(page.engine, page.settings)
     zone = page.settings.zone()
     first, last = quarter_bounds(quarter, zone)
-    units = stats(page.engine, start=first, end=last, by="department")
-    compounds = stats(page.engine, start=first, end=last, by="compound")
+    units = stats(page.engine, start=first, end=last, by="department", counts_only=True)
+    compounds = stats(page.engine, start=first, end=last, by="compound", counts_only=True)
     lists = quarter_lists(page.engine, policy, quarter=quarter, zone=zone, table=units["groups"])
     return Assessment(
         quarter=quarter,

@@ -33,6 +33,8 @@ _COUNTS = (
     "report_in_count",
     "resolve_count",
 )
+_RATED = ("cases", *_COUNTS[2:14])
+"""district_hours: cases, and the units and hits of every measure."""
 
 
 def upgrade() -> None:
@@ -53,16 +55,22 @@ def upgrade() -> None:
     op.create_table(
         "case_credit_times",
         sa.Column("grouping", sa.String(20), nullable=False),
-        sa.Column("measure", sa.String(20), nullable=False),
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("measure", sa.String(20), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("micros", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("grouping", "measure", "raised_at", "case_id", "key", "ordinal"),
+        sa.PrimaryKeyConstraint("grouping", "raised_at", "case_id", "key", "measure", "ordinal"),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_case_credit_times_case_id", "case_credit_times", ["case_id"])
+    op.create_table(
+        "district_hours",
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in _RATED),
+        sa.PrimaryKeyConstraint("hour"),
+    )
     # The cases already projected are credited from their ledger, as a write would.
     from store.credits import rebuild_on
 
@@ -70,6 +78,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("district_hours")
     op.drop_index("ix_case_credit_times_case_id", table_name="case_credit_times")
     op.drop_table("case_credit_times")
     op.drop_index("ix_case_credits_case_id", table_name="case_credits")
