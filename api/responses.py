@@ -200,7 +200,7 @@ class OverdueBoard(Document):
 class StatsRow(Document):
     """One group's rates (a share, or null without units), unit counts and times.
 
-    Who is charged with what: ``audit.stats``."""
+    Who is charged with what: ``audit.charging``."""
 
     cases: int
     kind: str | None

@@ -12,6 +12,8 @@ Every measure is a share of units, or a time over units:
 - on-time completion rate: resolving sign-offs / (resolving sign-offs + missed resolve deadlines)
 - time to report in: report-in minus that unit's dispatch at that whistle
 - time to resolve: the first resolution minus the raising of the case
+- times are kept in whole microseconds and reported in seconds to a tenth: the mean,
+  and the nearest-rank 90th percentile (the ceil(0.9 n)-th smallest of n times)
 - whistles per compound: cases raised / compounds
 - dispatches: the sample, unit-case pairs (a unit dispatched to a case counts once
   however many whistles the case climbed)

@@ -5,8 +5,8 @@ A unit is ranked only with enough dispatches in the period (the policy's
 list states its sample. Ranked against every unit, or only against units of one
 department kind (police stations with police stations), or each kind on its
 own. Each list names ``[assessment] list_size`` units, or half the units ranked
-when there are fewer than twice that. The rates are those of ``audit.stats``, whose docstring says who is
-charged with what.
+when there are fewer than twice that. The rates are those of ``audit.stats``;
+``audit.charging`` says who is charged with what.
 """
 
 from __future__ import annotations

@@ -93,8 +93,10 @@ def live(
     *,
     odd: float = 0.0,
     steps: int = 8,
+    settled: bool = False,
 ) -> Life:
-    """One case's random life; ``pool`` is the units it may go to."""
+    """One case's random life; ``pool`` is the units it may go to; ``settled``: it
+    has ended (an old case), else one in five is still open."""
     first = rng.choice(LEVEL_NAMES[: 3 if odd == 0 else 4])
     life = Life(case_id, compound, raised_at, first)
     life.add(EventKind.RAISED, 0)
@@ -104,7 +106,7 @@ def live(
         if life.closed:
             break
         _step(rng, life, pool, odd)
-    if not life.closed and rng.random() < 0.8:
+    if not life.closed and (settled or rng.random() < 0.8):
         _finish(rng, life)
     return life
 

@@ -1,8 +1,8 @@
 """The workbench's pages with a large projection (``python -m bench --pages N``).
 
 Fills a SQLite projection with N cases of a district (streets, compounds, units;
-about 10 events a case through the projection's write path, most closed, some
-open and some overdue), serves the
+about 10 events a case through the projection's write path; those of the last
+30 days one in five open, many of them overdue), serves the
 workbench on loopback over an embedded Temporal dev server, and times each
 page as its person opens it, one request after another: the time measured is
 the whole loopback round trip, so it bounds the server's time from above.
@@ -46,6 +46,7 @@ LEVELS = ("publicity", "emergency", "enforcement", "joint")
 KINDS = ("fire_rescue", "police", "urban_management", "housing", "sanitation")
 """The kinds cases go to (the organisation has a unit of every kind of the policy)."""
 BATCH = 1000
+SETTLED_AFTER = timedelta(days=30)
 PAGE_BUDGET_SECONDS = 30.0
 MIN_SAMPLES = 3
 
@@ -69,7 +70,8 @@ def _org_text(kinds: list[str]) -> str:
 
 def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
     """N cases raised over the last year, with random lives (``bench.lives``),
-    written through the projection's own write path a thousand cases a transaction."""
+    written through the projection's own write path a thousand cases a transaction.
+    Cases of the last 30 days may still be open (one in five); older ones have ended."""
     rng = random.Random(seed)
     compounds = [
         f"s{s}c{c}k{k}"
@@ -84,7 +86,8 @@ def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
         street = compound.split("c")[0]
         pool = [f"{kind}_{street}" for kind in KINDS]
         raised = now - timedelta(minutes=rng.randint(1, 365 * 24 * 60))
-        life = live(rng, f"bench-{i:07d}", compound, pool, raised)
+        settled = raised < now - SETTLED_AFTER  # a whistle is done with within weeks
+        life = live(rng, f"bench-{i:07d}", compound, pool, raised, settled=settled)
         ids.append(life.case_id)
         batch.append(CaseChanges(summary=life.summary(len(life.events)), events=life.events))
         if len(batch) >= BATCH:

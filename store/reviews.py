@@ -73,16 +73,19 @@ def _settle(standing: dict[tuple[str, str], CaseEventRecord], event: CaseEventRe
 
 def waiting_for_review(engine: Engine, scope: CaseScope, limit: int) -> list[Waiting]:
     """Standing requests on the open cases in ``scope``, the oldest first."""
-    # The cases where a request was ever made, found by the (rare) kind first, then
-    # kept if open and in scope; then the events that may settle one there.
-    asked = (
+    # The open cases in scope where a request was ever made: driven by the open cases,
+    # which stay few however long the ledger grows, each probed by the (kind, case_id)
+    # index; then the events that may settle a request there.
+    made = (
         select(CaseEventRecord.case_id)
-        .join(CaseRecord, col(CaseRecord.case_id) == col(CaseEventRecord.case_id))
         .where(
+            col(CaseEventRecord.case_id) == col(CaseRecord.case_id),
             col(CaseEventRecord.kind).in_([k.value for k in REQUESTS]),
-            col(CaseRecord.status).in_([s.value for s in CaseStatus if s.is_open]),
         )
-        .distinct()
+        .exists()
+    )
+    asked = select(CaseRecord.case_id).where(
+        col(CaseRecord.status).in_([s.value for s in CaseStatus if s.is_open]), made
     )
     if scope.compounds is not None:
         asked = asked.where(compound_in(scope.compounds))
