@@ -158,6 +158,6 @@ def escalations_by_level(
     engine: Engine, start: datetime | None, end: datetime | None
 ) -> dict[str, int]:
     """Escalations of the cases raised in [start, end), by the whistle they reached."""
-    found = totals(engine, REACHED, [(start, end)])
+    found = totals(engine, REACHED, [(start, end)], counts_only=True)
     reached = {key: row.escalations for (_, key), row in found.items()}
     return {level: reached.get(level, 0) for level in LEVEL_NAMES[1:]}

@@ -220,7 +220,7 @@ def _duration(seconds: float | None) -> str:
 
 
 @stats_app.command("rebuild")
-def rebuild_command() -> None:
+def rebuild_command(as_json: JsonFlag = False) -> None:
     """Recompute the assessment's credits from the ledger, after a restore or an upgrade.
 
     The projection keeps them as it writes; this is for a database whose events were
@@ -231,4 +231,7 @@ def rebuild_command() -> None:
         done = rebuild(engine, progress=lambda n: output.note(f"credited {n} cases…"))
     finally:
         engine.dispose()
+    if as_json:
+        output.emit_json({"credited": done})
+        return
     output.console.print(f"credited {done} cases from the ledger", highlight=False)

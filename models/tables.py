@@ -226,7 +226,8 @@ class CaseCreditRecord(SQLModel, table=True):
     """What one case is charged to one group (a unit, its compound, a whistle), kept
     by the projection in the transaction that writes the case's events
     (``store.credits``), so the assessment adds up rows instead of replaying cases.
-    Kept in period order: a quarter is one range of the key."""
+    Kept by group, then in period order: a group's quarter is one range of the key,
+    and the groups come out in order (``CreditKeyRecord`` names them)."""
 
     __tablename__ = "case_credits"
     __table_args__ = (
@@ -235,9 +236,9 @@ class CaseCreditRecord(SQLModel, table=True):
     )
 
     grouping: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True, max_length=SHORT_MAX)
     raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
-    key: str = Field(primary_key=True, max_length=SHORT_MAX)
     compound: str = Field(max_length=SHORT_MAX)
     dispatches: int = 0
     escalations: int = 0
@@ -259,6 +260,17 @@ class CaseCreditRecord(SQLModel, table=True):
     resolve_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
+class CreditKeyRecord(SQLModel, table=True):
+    """Every group ever credited, by grouping: the assessment reads each group's range
+    of ``case_credits`` in turn, instead of sorting the period's rows by group."""
+
+    __tablename__ = "credit_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grouping: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True, max_length=SHORT_MAX)
+
+
 class CaseCreditTimeRecord(SQLModel, table=True):
     """One time a case is charged to a group (a unit's report-in, a resolution), in
     microseconds: the 90th percentile is a rank among these."""
@@ -270,10 +282,10 @@ class CaseCreditTimeRecord(SQLModel, table=True):
     )
 
     grouping: str = Field(primary_key=True, max_length=20)
-    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     key: str = Field(primary_key=True, max_length=SHORT_MAX)
     measure: str = Field(primary_key=True, max_length=20)
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     ordinal: int = Field(primary_key=True)
     """The time's place among the case's times of this group and measure."""
     micros: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from audit.charging import MEASURES, TIMED
 from audit.totals import Totals, p90_rank
-from store.credits import CREDIT_TIMES, CREDITS
+from store.credits import CREDIT_TIMES, CREDITS, KEYS
 
 Period = tuple[datetime | None, datetime | None]
 """[start, end): either may be open."""
@@ -51,6 +51,12 @@ def _check_apart(periods: Sequence[Period]) -> None:
     for (_, end), (start, _) in itertools.pairwise(spans):
         if start < end:
             raise ValueError(f"periods: must not overlap; {start.isoformat()} < {end.isoformat()}")
+
+
+def _keys(grouping: str) -> Any:
+    # Each group's rows are one range of the key: read group by group, in order, with
+    # no sort of the period's rows (the database seeks each group's period).
+    return select(KEYS.c.key).where(KEYS.c.grouping == grouping)
 
 
 def _covering(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
@@ -88,7 +94,11 @@ def totals(
             literal(0) if counts_only else func.count(CREDITS.c.compound.distinct()),
             *sums,
         )
-        .where(CREDITS.c.grouping == grouping, _covering(CREDITS.c.raised_at, periods))
+        .where(
+            CREDITS.c.grouping == grouping,
+            CREDITS.c.key.in_(_keys(grouping)),
+            _covering(CREDITS.c.raised_at, periods),
+        )
         .group_by(period, *([CREDITS.c.key] if by_key else []))
     )
     found: dict[GroupKey, Totals] = {}
@@ -139,7 +149,12 @@ def _p90s(
             func.row_number().over(partition_by=partition, order_by=times.micros).label("rank"),
             func.count().over(partition_by=partition).label("count"),
         )
-        .where(times.grouping == grouping, _covering(times.raised_at, periods))
+        .where(
+            times.grouping == grouping,
+            times.key.in_(_keys(grouping)),
+            times.measure.in_(TIMED),
+            _covering(times.raised_at, periods),
+        )
         .subquery()
     )
     chosen = select(ranked.c.period, ranked.c.key, ranked.c.measure, ranked.c.micros).where(

@@ -28,9 +28,16 @@ from audit.charging import (
     case_tallies,
     utc,
 )
-from models.tables import CaseCreditRecord, CaseCreditTimeRecord, CaseEventRecord, CaseRecord
+from models.tables import (
+    CaseCreditRecord,
+    CaseCreditTimeRecord,
+    CaseEventRecord,
+    CaseRecord,
+    CreditKeyRecord,
+)
 from store import district_hours
 from store.district_hours import COUNTED, POOLED
+from store.upserts import insert_ignoring_duplicates
 
 CREDITED = (*GROUPINGS, REACHED)
 REBUILD_BATCH = 500
@@ -38,6 +45,7 @@ _CASES = CaseRecord.__table__  # type: ignore[attr-defined]
 _EVENTS = CaseEventRecord.__table__  # type: ignore[attr-defined]
 CREDITS = CaseCreditRecord.__table__  # type: ignore[attr-defined]
 CREDIT_TIMES = CaseCreditTimeRecord.__table__  # type: ignore[attr-defined]
+KEYS = CreditKeyRecord.__table__  # type: ignore[attr-defined]
 Rows = list[dict[str, Any]]
 
 
@@ -121,6 +129,9 @@ def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
     conn.execute(delete(CREDIT_TIMES).where(CREDIT_TIMES.c.case_id.in_(ids)))
     if credits:
         conn.execute(insert(CREDITS), credits)
+        named = {(row["grouping"], row["key"]) for row in credits}
+        keys = [{"grouping": grouping, "key": key} for grouping, key in sorted(named)]
+        insert_ignoring_duplicates(conn, KEYS, keys)
     if times:
         conn.execute(insert(CREDIT_TIMES), times)
     return len(facts)
@@ -136,6 +147,8 @@ def _finish(conn: Connection) -> None:
     the district's hours are added up again from what stays."""
     for table in (CREDITS, CREDIT_TIMES):
         conn.execute(delete(table).where(table.c.case_id.not_in(select(_CASES.c.case_id))))
+    credited = select(CREDITS.c.key).where(CREDITS.c.grouping == KEYS.c.grouping).distinct()
+    conn.execute(delete(KEYS).where(KEYS.c.key.not_in(credited)))
     district_hours.refill(conn, CREDITS)
 
 

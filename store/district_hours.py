@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from audit.charging import MEASURES, utc
 from audit.totals import Totals
 from models.tables import DistrictHourRecord
+from store.upserts import insert_for
 
 HOURS = DistrictHourRecord.__table__  # type: ignore[attr-defined]
 POOLED = "compound"
@@ -62,8 +62,7 @@ def shift(conn: Connection, old: Counts, new: Counts) -> None:
             changes.append({"hour": hour, **dict(zip(("cases", *COUNTED), delta, strict=True))})
     if not changes:
         return
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = module.insert(HOURS)
+    insert = insert_for(conn, HOURS)
     add = {name: HOURS.c[name] + insert.excluded[name] for name in ("cases", *COUNTED)}
     conn.execute(insert.on_conflict_do_update(index_elements=[HOURS.c.hour], set_=add), changes)
 

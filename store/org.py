@@ -7,6 +7,7 @@ Which one is in force: ``store.versions``.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -34,7 +35,14 @@ def activate_org(engine: Engine, org: Organisation, *, source: str = "") -> None
 def org_in_force(engine: Engine) -> Organisation | None:
     """The organisation last put in force, read now; None before the first apply."""
     document = document_in_force(engine, OrganisationRecord, OrganisationActivationRecord)
-    return org_from_document(json.loads(document)) if document else None
+    return _parsed(document) if document else None
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(document: str) -> Organisation:
+    """A stored document never changes (its version is its content's hash): parsed
+    and checked once per process, not on every page."""
+    return org_from_document(json.loads(document))
 
 
 def org_version_of(engine: Engine, version: str) -> Organisation | None:

@@ -7,25 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from models.case import CaseEvent
 from models.publication import CaseChanges, Notification
 from models.tables import CaseEventRecord, CaseRecord, NotificationRecord
 from store.credits import recredit
-
-
-def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
-    elif dialect == "sqlite":
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
-    else:  # pragma: no cover - other dialects are not supported yet
-        raise RuntimeError(f"database dialect {dialect!r} is not supported")
+from store.upserts import insert_for, insert_ignoring_duplicates
 
 
 def write_changes(engine: Engine, changes: CaseChanges) -> None:
@@ -39,8 +27,8 @@ def write_many(engine: Engine, batches: Sequence[CaseChanges]) -> None:
     notification_rows = [_notification_row(n) for c in batches for n in c.notifications]
     cases = CaseRecord.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
-        _insert_ignoring_duplicates(conn, CaseEventRecord.__table__, event_rows)  # type: ignore[attr-defined]
-        _insert_ignoring_duplicates(conn, NotificationRecord.__table__, notification_rows)  # type: ignore[attr-defined]
+        insert_ignoring_duplicates(conn, CaseEventRecord.__table__, event_rows)  # type: ignore[attr-defined]
+        insert_ignoring_duplicates(conn, NotificationRecord.__table__, notification_rows)  # type: ignore[attr-defined]
         _upsert_cases(conn, cases, case_rows)
         # The assessment counts what was written, no more and no less.
         recredit(conn, [row["case_id"] for row in case_rows])
@@ -104,9 +92,7 @@ def _notification_row(n: Notification) -> dict[str, Any]:
 
 def _upsert_cases(conn: Connection, cases: Table, rows: list[dict[str, Any]]) -> None:
     """Insert each case row, or update it unless a newer batch already landed."""
-    dialect = conn.dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    insert = module.insert(cases)
+    insert = insert_for(conn, cases)
     updates = {k: insert.excluded[k] for k in rows[0] if k != "case_id"}
     upsert = insert.on_conflict_do_update(
         index_elements=[cases.c.case_id],

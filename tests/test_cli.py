@@ -185,6 +185,8 @@ def test_stats_rebuild_credits_a_ledger_put_back_by_hand(db: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "credited" in done.stdout
     assert by_compound()["Restored"]["cases"] == 1
+    again = whistle("stats", "rebuild", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout) == {"credited": 1}
 
 
 def test_policy_is_printed_for_people(db: Path) -> None:

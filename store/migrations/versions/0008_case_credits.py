@@ -41,30 +41,37 @@ def upgrade() -> None:
     op.create_table(
         "case_credits",
         sa.Column("grouping", sa.String(20), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("case_id", sa.String(100), nullable=False),
-        sa.Column("key", sa.String(200), nullable=False),
         sa.Column("compound", sa.String(200), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in _COUNTS),
         sa.Column("report_in_micros", sa.BigInteger(), nullable=False),
         sa.Column("resolve_micros", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("grouping", "raised_at", "case_id", "key"),
+        sa.PrimaryKeyConstraint("grouping", "key", "raised_at", "case_id"),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_case_credits_case_id", "case_credits", ["case_id"])
     op.create_table(
         "case_credit_times",
         sa.Column("grouping", sa.String(20), nullable=False),
-        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
         sa.Column("measure", sa.String(20), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("micros", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("grouping", "raised_at", "case_id", "key", "measure", "ordinal"),
+        sa.PrimaryKeyConstraint("grouping", "key", "measure", "raised_at", "case_id", "ordinal"),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_case_credit_times_case_id", "case_credit_times", ["case_id"])
+    op.create_table(
+        "credit_keys",
+        sa.Column("grouping", sa.String(20), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("grouping", "key"),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "district_hours",
         sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
@@ -79,6 +86,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("district_hours")
+    op.drop_table("credit_keys")
     op.drop_index("ix_case_credit_times_case_id", table_name="case_credit_times")
     op.drop_table("case_credit_times")
     op.drop_index("ix_case_credits_case_id", table_name="case_credits")
