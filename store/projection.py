@@ -22,8 +22,8 @@ def write_changes(engine: Engine, changes: CaseChanges) -> None:
 
 def write_many(engine: Engine, batches: Sequence[CaseChanges]) -> None:
     """Several batches in one transaction (a restore, the benchmark's fill)."""
-    case_rows = [_case_row(changes) for changes in batches]
-    event_rows = [_event_row(c.summary.case_id, e) for c in batches for e in c.events]
+    case_rows = [case_values(changes) for changes in batches]
+    event_rows = [event_values(c.summary.case_id, e) for c in batches for e in c.events]
     notification_rows = [_notification_row(n) for c in batches for n in c.notifications]
     cases = CaseRecord.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
@@ -34,7 +34,7 @@ def write_many(engine: Engine, batches: Sequence[CaseChanges]) -> None:
         recredit(conn, [row["case_id"] for row in case_rows])
 
 
-def _case_row(changes: CaseChanges) -> dict[str, Any]:
+def case_values(changes: CaseChanges) -> dict[str, Any]:
     summary = changes.summary
     return {
         "case_id": summary.case_id,
@@ -61,7 +61,7 @@ def _case_row(changes: CaseChanges) -> dict[str, Any]:
     }
 
 
-def _event_row(case_id: str, e: CaseEvent) -> dict[str, Any]:
+def event_values(case_id: str, e: CaseEvent) -> dict[str, Any]:
     return {
         "case_id": case_id,
         "seq": e.seq,
