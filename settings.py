@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     """Any SQLAlchemy URL; unset means the SQLite file in the data directory."""
     policy_file: Path | None = None
     """Used only when the database holds no policy in force yet."""
+    channels_file: Path | None = None
+    """The channels file (``notify.channels``): where notifications go; unset: nowhere."""
+    notifier_in_worker: bool = True
+    """False when dispatchers run on their own (``whistle notifier``)."""
+    notify_max_age_hours: float = Field(default=24.0, gt=0)
+    """A notification older than this when first seen is listed, not sent (a backlog
+    from before the channels file existed)."""
+    notify_lease_seconds: float = Field(default=60.0, ge=1)
+    """How long a dispatcher holds a delivery it sends; then another may send it again."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The workbench as people reach it: notifications link to cases here."""
     retention_days: int = Field(default=3650, ge=1)
     """How long the embedded server keeps closed cases' histories."""
     api_host: str = "127.0.0.1"

@@ -26,6 +26,7 @@ from engine.exits import EXIT_UNAVAILABLE
 from engine.signals import install_stop_signals
 from logs import configure_logging
 from models.errors import EngineUnavailable
+from notify.runner import start_in_worker
 from settings import Settings, get_settings
 from store.engine import make_engine
 from workflows.case import WhistleCase
@@ -86,8 +87,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         )
         async with worker:
             archiver = asyncio.create_task(run_archiver(client, engine, stop))
+            notifier = start_in_worker(engine, settings, stop)
             await stop.wait()
             await archiver
+            if notifier is not None:
+                await notifier
         log.info("worker stopped")
     engine.dispose()
 

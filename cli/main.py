@@ -17,9 +17,10 @@ import sys
 
 import typer
 
-from cli import actions, org, plans, reading, server, station
+from cli import actions, notifications, org, plans, reading, server, station
 from cli.admin import admin
 from cli.audit import audit
+from cli.notifications import notifications_app
 from cli.stats import stats_app
 
 app = typer.Typer(
@@ -54,10 +55,12 @@ app.command()(reading.show)
 app.command()(reading.cases)
 app.command()(reading.policy)
 app.command()(org.org)
+app.command()(notifications.notifier)
 # groups
 app.add_typer(admin, name="admin")
 app.add_typer(audit, name="audit")
 app.add_typer(stats_app, name="stats")
+app.add_typer(notifications_app, name="notifications")
 
 
 def main() -> None:

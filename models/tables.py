@@ -82,9 +82,11 @@ class CaseEventRecord(SQLModel, table=True):
 
 
 class NotificationRecord(SQLModel, table=True):
-    """The outbox: a delivery channel (SMS, WeCom, hotline system) reads from here."""
+    """The outbox: the dispatcher (``notify.dispatcher``) sends each through the
+    channels that serve its recipient."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_planned_at", "planned_at"),)
 
     key: str = Field(primary_key=True, max_length=300)
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
@@ -94,6 +96,12 @@ class NotificationRecord(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(sa_column=_when(False))
     delivered_at: datetime | None = Field(default=None, sa_column=_when())
+    """When every channel that serves its recipient had it."""
+    planned_at: datetime | None = Field(default=None, sa_column=_when())
+    """When the dispatcher chose its channels (``routes`` of them)."""
+    routes: int | None = None
+    unsent_why: str | None = Field(default=None, max_length=200)
+    """Why no channel has it: none serves the recipient, or it was too old when planned."""
 
 
 class PolicyRecord(SQLModel, table=True):
@@ -311,3 +319,38 @@ class DistrictHourRecord(SQLModel, table=True):
     redo_hits: int = 0
     on_time_completion_units: int = 0
     on_time_completion_hits: int = 0
+
+
+class DeliveryRecord(SQLModel, table=True):
+    """One notification sent through one channel (``notify.dispatcher``): pending until
+    a send succeeds, failed (a dead letter) after the channel's attempts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    delivery_id: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
+    """Stable across retries (a hash of the notification's key and the channel's name)."""
+    notification_key: str = Field(index=True, max_length=300)
+    case_id: str = Field(index=True, max_length=CASE_ID_MAX)
+    channel: str = Field(max_length=CODE_MAX)
+    recipient: str = Field(max_length=SHORT_MAX)
+    status: str = Field(max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_when(False))
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_column=_when())
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_when(False))
+    delivered_at: datetime | None = Field(default=None, sa_column=_when())
+    failed_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class ChannelWindowRecord(SQLModel, table=True):
+    """How many sends a channel has had in its current minute, shared by every
+    dispatcher, so a robot's rate limit holds however many run."""
+
+    __tablename__ = "channel_windows"
+
+    channel: str = Field(primary_key=True, max_length=CODE_MAX)
+    window_start: datetime = Field(sa_column=_when(False))
+    used: int = 0

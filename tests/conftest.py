@@ -26,6 +26,7 @@ from settings import Settings
 from store.engine import make_engine
 from tests.browserkit import browser  # noqa: F401  (a fixture: headless Chromium)
 from tests.casekit import TASK_QUEUE, aid, raised_cases
+from tests.receivers import receiver  # noqa: F401  (a fixture: a local HTTP receiver)
 from tests.stackkit import stack  # noqa: F401  (a fixture: real server and worker processes)
 from tests.webkit import people, site  # noqa: F401  (fixtures: the workbench and its people)
 from worker import ACTIVITY_THREADS, build_worker

@@ -19,6 +19,7 @@ from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
 with workflow.unsafe.imports_passed_through():
     from models import clock
     from models.case import (
+        BRANCH,
         SYSTEM,
         Assignment,
         CaseState,
@@ -238,6 +239,11 @@ class Lifecycle:
                 "returns_lapsed": lapsed,
                 **self.estimated(),
             },
+        )
+        # The branch hears that a result waits for its word (no new command: the
+        # notification rides on the publish that follows every change).
+        self.ledger.notify(
+            BRANCH, "confirm", f"resolved: confirm by {iso(state.deadlines.confirmation)}"
         )
 
     def close(self, closing: str, *, actor: str) -> None:

@@ -1,0 +1,230 @@
+"""The dispatcher: drains the outbox into every channel that serves each recipient.
+
+It runs inside the worker process by default and as ``whistle notifier`` on its
+own; several may run at once (``store.deliveries`` says how they share the work).
+It never holds up a workflow: the workflow only writes the outbox, and every
+database call here runs off the event loop. A channel that is down delays its
+messages, never a deadline.
+
+Delivery is at least once: a delivery keeps its id across retries and
+dispatchers. A failed send is tried again after an exponential backoff with
+jitter, or when the channel said (429 and Retry-After); after the channel's
+attempts it is a dead letter and the station is told. A channel's rate limit
+(a WeCom robot takes 20 a minute) is shared by every dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.case import BRANCH, STATION
+from models.notify import Outgoing, Recipient, SendResult
+from models.org import Organisation, street_of
+from models.tables import CaseRecord, NotificationRecord
+from notify.channels import Channel, channels_for
+from notify.messages import render
+from notify.senders import send
+from settings import Settings
+from store import deliveries
+from store.deliveries import Claimed, Unplanned
+from store.org import org_in_force
+from store.reads import utc
+from store.worklist import nearest_of
+
+log = structlog.get_logger()
+
+BASE_DELAY = 5.0
+"""Seconds before the first retry; doubled each attempt, with jitter."""
+MAX_DELAY = 3600.0
+"""No wait between attempts is longer than an hour, whatever a channel asks."""
+
+
+def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds to wait after ``attempts`` failed sends: what the channel asked, else
+    an exponential backoff with jitter (half to all of the doubled delay)."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), MAX_DELAY)
+    doubled: float = BASE_DELAY * 2.0 ** (attempts - 1)
+    return min(doubled, MAX_DELAY) * rng.uniform(0.5, 1.0)
+
+
+def recipient_of(item: Unplanned, org: Organisation | None) -> Recipient | None:
+    """The recipient a channel's ``for`` names: a unit (with its kind), a street's
+    station or a compound's branch; None when the case's place is unknown."""
+    if item.department in (STATION, BRANCH):
+        if item.compound is None:
+            return None
+        if item.department == BRANCH:
+            return Recipient(name=f"branch:{item.compound}")
+        if org is None or item.compound not in org.compounds:
+            return None
+        return Recipient(name=f"station:{street_of(org, item.compound).code}")
+    unit = org.units.get(item.department) if org is not None else None
+    # Without an organisation, cases go to departments: the code is the kind.
+    return Recipient(name=item.department, kind=unit.kind if unit else item.department)
+
+
+@dataclass
+class Dispatcher:
+    engine: Engine
+    settings: Settings
+    channels: Sequence[Channel]
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    batch: int = 50
+    lease: timedelta | None = None
+    """Default: the setting ``notify_lease_seconds``."""
+    poll_seconds: float = 1.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self._by_name = {channel.name: channel for channel in self.channels}
+
+        self._log = log.bind(dispatcher=self.owner)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop`` is set: plan, claim, send; wait a little when idle."""
+        self._log.info("notifier started", channels=len(self.channels))
+        # Robots and gateways are reached directly: a proxy in the environment is ignored.
+        async with httpx.AsyncClient(trust_env=False) as http:
+            while not stop.is_set():
+                try:
+                    busy = await self.run_once(http)
+                except Exception:  # a database outage: try again, never crash the worker
+                    self._log.exception("notifier round failed")
+                    busy = 0
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.poll_seconds)
+        self._log.info("notifier stopped")
+
+    async def run_once(self, http: httpx.AsyncClient) -> int:
+        """One round; the number of notifications planned and deliveries sent."""
+        planned = await asyncio.to_thread(self._plan)
+        claimed = await asyncio.to_thread(
+            deliveries.claim, self.engine, self.owner, self.clock(), self._lease(), self.batch
+        )
+        await asyncio.gather(*(self._deliver(http, one) for one in claimed))
+        return planned + len(claimed)
+
+    def _lease(self) -> timedelta:
+        return self.lease or timedelta(seconds=self.settings.notify_lease_seconds)
+
+    def _plan(self) -> int:
+        org = org_in_force(self.engine)
+
+        def route(item: Unplanned) -> tuple[Recipient, list[str]] | None:
+            recipient = recipient_of(item, org)
+            if recipient is None:
+                return None
+            return recipient, [c.name for c in channels_for(self.channels, recipient)]
+
+        max_age = timedelta(hours=self.settings.notify_max_age_hours)
+        return deliveries.plan(self.engine, route, self.clock(), max_age, self.batch)
+
+    async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> None:
+        bound = self._log.bind(case_id=claimed.case_id, delivery=claimed.delivery_id)
+        channel = self._by_name.get(claimed.channel)
+        now = self.clock()
+        if channel is None:
+            why = f"channel {claimed.channel!r} is no longer in the channels file"
+            await asyncio.to_thread(
+                deliveries.dead_letter, self.engine, claimed, self.owner, now, why
+            )
+            bound.warning("delivery failed", error=why)
+            return
+        has_room = await asyncio.to_thread(
+            deliveries.take_slot, self.engine, channel.name, channel.rate_per_minute, now
+        )
+        if not has_room:  # the channel's minute is full: the next one, attempt given back
+            later = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            await asyncio.to_thread(
+                deliveries.retry_later,
+                self.engine,
+                claimed,
+                self.owner,
+                later,
+                "rate limit",
+                counted=False,
+            )
+            return
+        outgoing = await asyncio.to_thread(self._outgoing, claimed)
+        if outgoing is None:
+            why = "the notification or its case is no longer in the projection"
+            await asyncio.to_thread(
+                deliveries.dead_letter, self.engine, claimed, self.owner, now, why
+            )
+            return
+        result = await send(channel, outgoing, http)
+        await asyncio.to_thread(self._settle, claimed, channel, result)
+        bound.info(
+            "delivery sent" if result.ok else "delivery not sent",
+            channel=channel.name,
+            attempt=claimed.attempts,
+            error=result.error or None,
+        )
+
+    def _settle(self, claimed: Claimed, channel: Channel, result: SendResult) -> None:
+        now = self.clock()
+        if result.ok:
+            deliveries.delivered(self.engine, claimed, self.owner, now)
+        elif result.permanent or claimed.attempts >= channel.attempts:
+            deliveries.dead_letter(self.engine, claimed, self.owner, now, result.error)
+        else:
+            wait = backoff(claimed.attempts, result.retry_after, self.rng)
+            at = now + timedelta(seconds=wait)
+            deliveries.retry_later(self.engine, claimed, self.owner, at, result.error)
+
+    def _outgoing(self, claimed: Claimed) -> Outgoing | None:
+        """The message as it reads now (the time left counts down between retries)."""
+        with Session(self.engine) as session:
+            notification = session.get(NotificationRecord, claimed.notification_key)
+            case = session.get(CaseRecord, claimed.case_id)
+        if notification is None or case is None:
+            return None
+        now = self.clock()
+        deadline = nearest_of(
+            case.status,
+            {
+                "report_in_deadline": case.report_in_deadline,
+                "resolve_deadline": case.resolve_deadline,
+                "confirmation_deadline": case.confirmation_deadline,
+            },
+        )
+        url = f"{self.settings.public_url.rstrip('/')}/case/{case.case_id}"
+        title, text = render(
+            notification.kind,
+            notification.level,
+            case.title,
+            case.case_id,
+            notification.message,
+            utc(deadline),
+            now,
+            self.settings.zone(),
+            url,
+            utc(notification.at),
+        )
+        return Outgoing(
+            delivery_id=claimed.delivery_id,
+            case_id=case.case_id,
+            kind=notification.kind,
+            level=notification.level,
+            unit=notification.department,
+            recipient=Recipient(name=claimed.recipient),
+            title=title,
+            text=text,
+            url=url,
+            at=utc(notification.at) or now,
+        )

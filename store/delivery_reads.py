@@ -1,0 +1,98 @@
+"""Reads of the deliveries, for ``whistle notifications`` (and the API and pages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from store.deliveries import DELIVERIES, NOTIFICATIONS, STATUSES
+from store.reads import utc
+
+LISTED_MAX = 500
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    delivery_id: str
+    case_id: str
+    kind: str
+    channel: str
+    recipient: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A notification no channel has: none serves its recipient, or it was too old."""
+
+    key: str
+    case_id: str
+    department: str
+    kind: str
+    at: datetime | None
+    why: str
+
+
+def deliveries_by_status(engine: Engine) -> dict[str, int]:
+    query = select(DELIVERIES.c.status, func.count()).group_by(DELIVERIES.c.status)
+    with engine.connect() as conn:
+        found: dict[str, int] = dict(conn.execute(query).all())
+    return {status: int(found.get(status, 0)) for status in STATUSES}
+
+
+def list_deliveries(
+    engine: Engine, *, status: str | None = None, case_id: str | None = None, limit: int = 50
+) -> list[DeliveryRow]:
+    """The latest deliveries first, of a status or a case."""
+    d, n = DELIVERIES.c, NOTIFICATIONS.c
+    query = select(
+        d.delivery_id,
+        d.case_id,
+        n.kind,
+        d.channel,
+        d.recipient,
+        d.status,
+        d.attempts,
+        d.next_attempt_at,
+        d.delivered_at,
+        d.failed_at,
+        d.last_error,
+    ).select_from(DELIVERIES.join(NOTIFICATIONS, n.key == d.notification_key))
+    if status is not None:
+        query = query.where(d.status == status)
+    if case_id is not None:
+        query = query.where(d.case_id == case_id)
+    query = query.order_by(d.created_at.desc(), d.delivery_id).limit(min(limit, LISTED_MAX))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        DeliveryRow(
+            *row[:7],
+            next_attempt_at=utc(row.next_attempt_at),
+            delivered_at=utc(row.delivered_at),
+            failed_at=utc(row.failed_at),
+            last_error=row.last_error,
+        )
+        for row in rows
+    ]
+
+
+def list_unsent(engine: Engine, limit: int = 50) -> list[Unsent]:
+    """The latest notifications that no channel had."""
+    n = NOTIFICATIONS.c
+    query = (
+        select(n.key, n.case_id, n.department, n.kind, n.at, n.unsent_why)
+        .where(n.unsent_why.is_not(None))
+        .order_by(n.at.desc())
+        .limit(min(limit, LISTED_MAX))
+    )
+    with engine.connect() as conn:
+        return [Unsent(*row[:4], at=utc(row.at), why=row.unsent_why) for row in conn.execute(query)]
