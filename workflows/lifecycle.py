@@ -14,7 +14,7 @@ from datetime import datetime
 from temporalio import workflow
 
 from workflows.ledger import Ledger, iso
-from workflows.patches import JOINT_PLAN_CLEARS_EXTENSIONS
+from workflows.patches import BRANCH_HEARS_RESULT, JOINT_PLAN_CLEARS_EXTENSIONS
 
 with workflow.unsafe.imports_passed_through():
     from models import clock
@@ -240,11 +240,12 @@ class Lifecycle:
                 **self.estimated(),
             },
         )
-        # The branch hears that a result waits for its word (no new command: the
-        # notification rides on the publish that follows every change).
-        self.ledger.notify(
-            BRANCH, "confirm", f"resolved: confirm by {iso(state.deadlines.confirmation)}"
-        )
+        # The branch hears that a result waits for its word. Cases resolved before
+        # this (replayed) published without it: the outbox they wrote stays the same.
+        if workflow.patched(BRANCH_HEARS_RESULT):
+            self.ledger.notify(
+                BRANCH, "confirm", f"resolved: confirm by {iso(state.deadlines.confirmation)}"
+            )
 
     def close(self, closing: str, *, actor: str) -> None:
         state = self.state
