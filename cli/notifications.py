@@ -18,7 +18,7 @@ from logs import configure_logging
 from notify.channels import ChannelsFileError
 from notify.runner import dispatcher_for
 from settings import get_settings
-from store.deliveries import FAILED, STATUSES, retry_failed
+from store.deliveries import FAILED, ID_PREFIX_MIN, STATUSES, retry_failed
 from store.delivery_reads import deliveries_by_status, list_deliveries, list_unsent
 from store.engine import make_engine
 
@@ -138,9 +138,6 @@ def notifications(
             highlight=False,
             markup=False,
         )
-
-
-ID_PREFIX_MIN = 8
 
 
 @notifications_app.command("retry")

@@ -41,6 +41,8 @@ DELIVERY_FAILED = "delivery_failed"
 """The kind of the notification that tells the station a delivery failed."""
 NO_CHANNEL = "no channel serves the recipient"
 TOO_OLD = "older than the notifier's maximum age when first seen"
+ID_PREFIX_MIN = 8
+"""The fewest characters of a delivery id that name it when retrying (CLI and API)."""
 
 
 def delivery_id(notification_key: str, channel: str) -> str:

@@ -1,15 +1,23 @@
-"""Reads of the deliveries, for ``whistle notifications`` (and the API and pages)."""
+"""Reads of the deliveries, for ``whistle notifications`` (and the API and pages).
+
+``compounds`` narrows each read to the deliveries of cases in those compounds (a
+station's street); None reads them all. A case the projection does not know is in
+no compound."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Engine
 
-from store.deliveries import DELIVERIES, NOTIFICATIONS, STATUSES
-from store.reads import utc
+from store.deliveries import CASES, DELIVERIES, FAILED, NOTIFICATIONS, STATUSES
+from store.reads import compound_in, utc
+
+Compounds = frozenset[str] | None
+Query = TypeVar("Query", bound=Select[Any])
 
 LISTED_MAX = 500
 
@@ -41,15 +49,29 @@ class Unsent:
     why: str
 
 
-def deliveries_by_status(engine: Engine) -> dict[str, int]:
+def _of_cases_in(case_id: ColumnElement[str], compounds: frozenset[str]) -> ColumnElement[bool]:
+    return case_id.in_(select(CASES.c.case_id).where(compound_in(compounds)))
+
+
+def _scoped(query: Query, case_id: ColumnElement[str], compounds: Compounds) -> Query:
+    return query if compounds is None else query.where(_of_cases_in(case_id, compounds))
+
+
+def deliveries_by_status(engine: Engine, compounds: Compounds = None) -> dict[str, int]:
     query = select(DELIVERIES.c.status, func.count()).group_by(DELIVERIES.c.status)
+    query = _scoped(query, DELIVERIES.c.case_id, compounds)
     with engine.connect() as conn:
         found: dict[str, int] = dict(conn.execute(query).all())
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
 def list_deliveries(
-    engine: Engine, *, status: str | None = None, case_id: str | None = None, limit: int = 50
+    engine: Engine,
+    *,
+    status: str | None = None,
+    case_id: str | None = None,
+    limit: int = 50,
+    compounds: Compounds = None,
 ) -> list[DeliveryRow]:
     """The latest deliveries first, of a status or a case."""
     d, n = DELIVERIES.c, NOTIFICATIONS.c
@@ -70,6 +92,7 @@ def list_deliveries(
         query = query.where(d.status == status)
     if case_id is not None:
         query = query.where(d.case_id == case_id)
+    query = _scoped(query, d.case_id, compounds)
     query = query.order_by(d.created_at.desc(), d.delivery_id).limit(min(limit, LISTED_MAX))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -85,14 +108,21 @@ def list_deliveries(
     ]
 
 
-def list_unsent(engine: Engine, limit: int = 50) -> list[Unsent]:
+def list_unsent(engine: Engine, limit: int = 50, compounds: Compounds = None) -> list[Unsent]:
     """The latest notifications that no channel had."""
     n = NOTIFICATIONS.c
-    query = (
-        select(n.key, n.case_id, n.department, n.kind, n.at, n.unsent_why)
-        .where(n.unsent_why.is_not(None))
-        .order_by(n.at.desc())
-        .limit(min(limit, LISTED_MAX))
-    )
+    query = select(n.key, n.case_id, n.department, n.kind, n.at, n.unsent_why)
+    query = _scoped(query.where(n.unsent_why.is_not(None)), n.case_id, compounds)
+    query = query.order_by(n.at.desc()).limit(min(limit, LISTED_MAX))
     with engine.connect() as conn:
         return [Unsent(*row[:4], at=utc(row.at), why=row.unsent_why) for row in conn.execute(query)]
+
+
+def failed_ids(engine: Engine, compounds: frozenset[str], prefixes: list[str] | None) -> list[str]:
+    """The ids of the failed deliveries of cases in ``compounds`` (those starting
+    with one of ``prefixes``, if given): what a station may send again."""
+    d = DELIVERIES.c
+    query = _scoped(select(d.delivery_id).where(d.status == FAILED), d.case_id, compounds)
+    with engine.connect() as conn:
+        found = [str(row.delivery_id) for row in conn.execute(query)]
+    return found if prefixes is None else [i for i in found if i.startswith(tuple(prefixes))]
