@@ -21,6 +21,7 @@ from cli import actions, notifications, org, plans, reading, server, station
 from cli.admin import admin
 from cli.audit import audit
 from cli.notifications import notifications_app
+from cli.roster import roster_app
 from cli.stats import stats_app
 
 app = typer.Typer(
@@ -61,6 +62,7 @@ app.add_typer(admin, name="admin")
 app.add_typer(audit, name="audit")
 app.add_typer(stats_app, name="stats")
 app.add_typer(notifications_app, name="notifications")
+app.add_typer(roster_app, name="roster")
 
 
 def main() -> None:

@@ -15,6 +15,10 @@ STATION_RECIPIENT = "station:{street}"
 BRANCH_RECIPIENT = "branch:{compound}"
 """A compound's party branch, as a channel's ``for`` names it."""
 EVERYONE = "*"
+DUTY = "duty"
+"""Whoever is on duty at any unit (值班), as a channel's ``for`` names them."""
+DUTY_RECIPIENT = "duty:{unit}"
+"""Whoever is on duty at one unit."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +29,14 @@ class Recipient:
     """A unit code, ``station:STREET`` or ``branch:COMPOUND``."""
     kind: str | None = None
     """A unit's department kind (police, fire_rescue...); None for a station or branch."""
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    """A person's own contact (the one on duty): an SMS or mail channel sends there
+    instead of to its own list."""
+
+    @property
+    def on_duty(self) -> bool:
+        return self.name.startswith(DUTY_RECIPIENT.split("{")[0])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -334,6 +334,8 @@ class DeliveryRecord(SQLModel, table=True):
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
     channel: str = Field(max_length=CODE_MAX)
     recipient: str = Field(max_length=SHORT_MAX)
+    contact: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """A person on duty's own phones and addresses (JSON); empty for a channel's own list."""
     status: str = Field(max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_when(False))
@@ -354,3 +356,20 @@ class ChannelWindowRecord(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=CODE_MAX)
     window_start: datetime = Field(sa_column=_when(False))
     used: int = 0
+
+
+class DutyShiftRecord(SQLModel, table=True):
+    """A shift of a unit's duty roster (值班表, ``notify.roster``)."""
+
+    __tablename__ = "duty_shifts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit: str = Field(index=True, max_length=CODE_MAX)
+    days: str = Field(max_length=40)
+    """Comma-separated: mon,tue,..."""
+    starts: str = Field(max_length=5)
+    ends: str = Field(max_length=5)
+    name: str = Field(max_length=SHORT_MAX)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=SHORT_MAX)
+    set_at: datetime = Field(sa_column=_when(False))

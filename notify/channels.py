@@ -33,10 +33,19 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from models.limits import CODE_RULE, DEPARTMENT_CODE_RE, PRINCIPAL_NAME_RE, PRINCIPAL_NAME_RULE
-from models.notify import BRANCH_RECIPIENT, EVERYONE, STATION_RECIPIENT, Recipient
+from models.notify import (
+    BRANCH_RECIPIENT,
+    DUTY,
+    DUTY_RECIPIENT,
+    EVERYONE,
+    STATION_RECIPIENT,
+    Recipient,
+)
 
 KINDS = ("webhook", "wecom", "dingtalk", "email", "sms")
 TIMEOUT_SECONDS = 10
@@ -48,11 +57,16 @@ ROBOT_RATE_PER_MINUTE = 20
 """A WeCom or DingTalk group robot takes 20 messages a minute."""
 RATE_PER_MINUTE_MAX = 10_000
 
-_PREFIXES = tuple(form.split("{")[0] for form in (STATION_RECIPIENT, BRANCH_RECIPIENT))
-_FOR_RULE = (
-    f'must be "{EVERYONE}", "station:CODE", "branch:CODE", a unit code or a department kind;'
-    f" {CODE_RULE}"
+_PREFIXES = tuple(
+    form.split("{")[0] for form in (STATION_RECIPIENT, BRANCH_RECIPIENT, DUTY_RECIPIENT)
 )
+_DUTY_PREFIX = DUTY_RECIPIENT.split("{")[0]
+_FOR_RULE = (
+    f'must be "{EVERYONE}", "station:CODE", "branch:CODE", "{DUTY}", "duty:UNIT", a unit code'
+    f" or a department kind; {CODE_RULE}"
+)
+_DUTY_KINDS = ("email", "sms")
+"""Whoever is on duty is reached on their own phone or address."""
 _HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _OWN_HEADERS = ("x-whistle-", "content-type", "content-length", "host")
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -77,7 +91,7 @@ def _recipient_form(value: str) -> str:
     for prefix in _PREFIXES:
         if value.startswith(prefix):
             code = value[len(prefix) :]
-    if value != EVERYONE and not DEPARTMENT_CODE_RE.fullmatch(code):
+    if value not in (EVERYONE, DUTY) and not DEPARTMENT_CODE_RE.fullmatch(code):
         raise ValueError(_FOR_RULE)
     return value
 
@@ -97,13 +111,13 @@ def _headers(value: dict[str, SecretStr]) -> dict[str, SecretStr]:
     return value
 
 
-def _address(value: str) -> str:
+def mail_address(value: str) -> str:
     if not _ADDRESS_RE.fullmatch(value):
         raise ValueError("must be a mail address like duty@example.org")
     return value
 
 
-def _phone(value: str) -> str:
+def phone_number(value: str) -> str:
     if not _PHONE_RE.fullmatch(value):
         raise ValueError("must be a phone number: 5 to 15 digits, optionally after +")
     return value
@@ -126,6 +140,26 @@ class _Channel(BaseModel):
     timeout_seconds: float = Field(default=TIMEOUT_SECONDS, ge=1, le=TIMEOUT_SECONDS_MAX)
     attempts: int = Field(default=ATTEMPTS, ge=1, le=ATTEMPTS_MAX)
     rate_per_minute: RatePerMinute = RATE_PER_MINUTE
+
+    @field_validator("kind", check_fields=False)
+    @classmethod
+    def _duty_on_a_person_channel(cls, value: str, info: ValidationInfo) -> str:
+        if any(is_duty(entry) for entry in info.data.get("for_", ())) and value not in _DUTY_KINDS:
+            raise ValueError(
+                f'"{DUTY}" entries in for need an email or sms channel: a person on duty is'
+                " reached at their own address or phone"
+            )
+        return value
+
+
+def _listed_unless_duty_only(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    served = info.data.get("for_", ())
+    if not value and not (served and all(is_duty(entry) for entry in served)):
+        raise ValueError(
+            "must list at least one; only a channel serving people on duty alone may leave"
+            " it out (they are reached at their own)"
+        )
+    return value
 
 
 class WebhookChannel(_Channel):
@@ -162,11 +196,16 @@ class EmailChannel(_Channel):
     port: int = Field(ge=1, le=65535)
     username: Text
     password: Secret
-    sender: Annotated[str, AfterValidator(_address)]
-    to: Annotated[tuple[Annotated[str, AfterValidator(_address)], ...], Field(min_length=1)]
+    sender: Annotated[str, AfterValidator(mail_address)]
+    to: tuple[Annotated[str, AfterValidator(mail_address)], ...] = Field(
+        default=(), validate_default=True
+    )
+    """Needed unless the channel serves only people on duty (their own address)."""
     starttls: bool = True
     ca_file: Path | None = None
     """A CA bundle to trust instead of the system's (a district's own mail server)."""
+
+    _to_listed = field_validator("to")(_listed_unless_duty_only)
 
 
 class SmsChannel(_Channel):
@@ -178,7 +217,12 @@ class SmsChannel(_Channel):
     secret_key: Secret
     sign_name: Text
     template_id: Text
-    phones: Annotated[tuple[Annotated[str, AfterValidator(_phone)], ...], Field(min_length=1)]
+    phones: tuple[Annotated[str, AfterValidator(phone_number)], ...] = Field(
+        default=(), validate_default=True
+    )
+    """Needed unless the channel serves only people on duty (their own phone)."""
+
+    _phones_listed = field_validator("phones")(_listed_unless_duty_only)
 
 
 Channel = Annotated[
@@ -258,8 +302,15 @@ def load_channels(path: Path | None) -> list[Channel]:
     return parse_channels(data, str(path))
 
 
+def is_duty(entry: str) -> bool:
+    return entry == DUTY or entry.startswith(_DUTY_PREFIX)
+
+
 def serves(channel: Channel, recipient: Recipient) -> bool:
-    """Whether ``channel``'s ``for`` names ``recipient``: everyone, its name or its unit's kind."""
+    """Whether ``channel``'s ``for`` names ``recipient``: everyone, its name or its unit's
+    kind; a person on duty only by ``duty`` or ``duty:UNIT`` (``*`` has the unit's own)."""
+    if recipient.on_duty:
+        return any(entry in (DUTY, recipient.name) for entry in channel.for_)
     return any(
         entry in (EVERYONE, recipient.name)
         or (recipient.kind is not None and entry == recipient.kind)

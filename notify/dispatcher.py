@@ -22,7 +22,7 @@ import random
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import httpx
 import structlog
@@ -30,17 +30,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.case import BRANCH, STATION
-from models.notify import Outgoing, Recipient, SendResult
+from models.notify import DUTY_RECIPIENT, Outgoing, Recipient, SendResult
 from models.org import Organisation, street_of
 from models.tables import CaseRecord, NotificationRecord
 from notify.channels import Channel, channels_for
 from notify.messages import render
+from notify.roster import DUTY_KINDS, DUTY_LEVELS
 from notify.senders import send
 from settings import Settings
 from store import deliveries
 from store.deliveries import Claimed, Unplanned
 from store.org import org_in_force
 from store.reads import utc
+from store.roster import on_duty
 from store.worklist import nearest_of
 
 log = structlog.get_logger()
@@ -124,15 +126,34 @@ class Dispatcher:
 
     def _plan(self) -> int:
         org = org_in_force(self.engine)
+        zone = self.settings.zone()
 
-        def route(item: Unplanned) -> tuple[Recipient, list[str]] | None:
+        def route(item: Unplanned) -> list[tuple[Recipient, list[str]]]:
             recipient = recipient_of(item, org)
             if recipient is None:
-                return None
-            return recipient, [c.name for c in channels_for(self.channels, recipient)]
+                return []
+            found = [recipient, *self._on_duty(item, recipient, zone)]
+            routes = [(r, [c.name for c in channels_for(self.channels, r)]) for r in found]
+            return [(r, names) for r, names in routes if names]
 
         max_age = timedelta(hours=self.settings.notify_max_age_hours)
         return deliveries.plan(self.engine, route, self.clock(), max_age, self.batch)
+
+    def _on_duty(self, item: Unplanned, unit: Recipient, zone: tzinfo) -> list[Recipient]:
+        """Whoever is on duty at the unit when an emergency whistle's message is queued."""
+        if item.level not in DUTY_LEVELS or item.kind not in DUTY_KINDS:
+            return []
+        if item.department in (STATION, BRANCH):
+            return []
+        return [
+            Recipient(
+                name=DUTY_RECIPIENT.format(unit=item.department),
+                kind=unit.kind,
+                phones=(shift.phone,) if shift.phone else (),
+                emails=(shift.email,) if shift.email else (),
+            )
+            for shift in on_duty(self.engine, item.department, item.at, zone)
+        ]
 
     async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> None:
         bound = self._log.bind(case_id=claimed.case_id, delivery=claimed.delivery_id)
@@ -222,7 +243,7 @@ class Dispatcher:
             kind=notification.kind,
             level=notification.level,
             unit=notification.department,
-            recipient=Recipient(name=claimed.recipient),
+            recipient=claimed.reached(),
             title=title,
             text=text,
             url=url,

@@ -27,7 +27,7 @@ def message_for(channel: EmailChannel, out: Outgoing) -> EmailMessage:
     mail = EmailMessage()
     mail["Subject"] = cut(out.title, EMAIL_SUBJECT_MAX_CHARS)
     mail["From"] = channel.sender
-    mail["To"] = ", ".join(channel.to)
+    mail["To"] = ", ".join(out.recipient.emails or channel.to)  # a person on duty: theirs
     mail["Date"] = formatdate(out.at.timestamp(), usegmt=True)
     domain = channel.sender.rsplit("@", 1)[1]
     mail["Message-ID"] = f"<{_ID_UNSAFE.sub('-', out.delivery_id)}.whistle@{domain}>"

@@ -12,6 +12,7 @@ when it is claimed, so a message that kills its sender cannot loop forever.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,10 +46,12 @@ ID_PREFIX_MIN = 8
 """The fewest characters of a delivery id that name it when retrying (CLI and API)."""
 
 
-def delivery_id(notification_key: str, channel: str) -> str:
+def delivery_id(notification_key: str, channel: str, recipient: Recipient) -> str:
     """Stable across retries and dispatchers: the same notification through the same
-    channel is always the same delivery."""
-    return hashlib.sha256(f"{notification_key}\n{channel}".encode()).hexdigest()[:32]
+    channel to the same recipient (a person on duty: the same contact) is always the
+    same delivery."""
+    parts = [notification_key, channel, recipient.name, *recipient.phones, *recipient.emails]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,13 @@ class Unplanned:
     at: datetime
     compound: str | None
     """The case's compound (None: the projection does not know the case)."""
+    level: str
+    kind: str
 
 
-Router = Callable[[Unplanned], tuple[Recipient, list[str]] | None]
-"""A notification -> its recipient and the names of the channels that serve it
-(None: the recipient cannot be named, e.g. an unknown case)."""
+Router = Callable[[Unplanned], list[tuple[Recipient, list[str]]]]
+"""A notification -> each recipient and the names of the channels that serve it
+(none: the recipient cannot be named, e.g. an unknown case)."""
 
 
 def plan(engine: Engine, route: Router, now: datetime, max_age: timedelta, batch: int) -> int:
@@ -85,6 +90,8 @@ def plan(engine: Engine, route: Router, now: datetime, max_age: timedelta, batch
                 NOTIFICATIONS.c.case_id,
                 NOTIFICATIONS.c.department,
                 NOTIFICATIONS.c.at,
+                NOTIFICATIONS.c.level,
+                NOTIFICATIONS.c.kind,
             )
         ).all()
         compounds: dict[str, str] = dict(
@@ -101,29 +108,34 @@ def plan(engine: Engine, route: Router, now: datetime, max_age: timedelta, batch
                 row.department,
                 row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
                 compounds.get(row.case_id),
+                row.level,
+                row.kind,
             )
             too_old = item.at < now - max_age
-            routed = None if too_old else route(item)
-            channels = routed[1] if routed is not None else []
-            if routed is not None:
-                rows = [_new(item, routed[0], channel, now) for channel in channels]
-                insert_ignoring_duplicates(conn, DELIVERIES, rows)
-            why = TOO_OLD if too_old else (None if channels else NO_CHANNEL)
+            rows = [
+                _new(item, recipient, channel, now)
+                for recipient, channels in ([] if too_old else route(item))
+                for channel in channels
+            ]
+            insert_ignoring_duplicates(conn, DELIVERIES, rows)
+            why = TOO_OLD if too_old else (None if rows else NO_CHANNEL)
             conn.execute(
                 update(NOTIFICATIONS)
                 .where(NOTIFICATIONS.c.key == item.key)
-                .values(routes=len(channels), unsent_why=why)
+                .values(routes=len(rows), unsent_why=why)
             )
     return len(taken)
 
 
 def _new(item: Unplanned, recipient: Recipient, channel: str, now: datetime) -> dict[str, Any]:
+    contact = {"phones": recipient.phones, "emails": recipient.emails}
     return {
-        "delivery_id": delivery_id(item.key, channel),
+        "delivery_id": delivery_id(item.key, channel, recipient),
         "notification_key": item.key,
         "case_id": item.case_id,
         "channel": channel,
         "recipient": recipient.name,
+        "contact": json.dumps(contact) if recipient.phones or recipient.emails else "",
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -140,6 +152,17 @@ class Claimed:
     channel: str
     recipient: str
     attempts: int
+    contact: str
+    """A person on duty's own phones and addresses (JSON), or empty."""
+
+    def reached(self) -> Recipient:
+        """The recipient as it was planned, with a person's contact."""
+        found = json.loads(self.contact) if self.contact else {}
+        return Recipient(
+            name=self.recipient,
+            phones=tuple(found.get("phones", ())),
+            emails=tuple(found.get("emails", ())),
+        )
 
 
 def claim(engine: Engine, owner: str, now: datetime, lease: timedelta, batch: int) -> list[Claimed]:
@@ -167,6 +190,7 @@ def claim(engine: Engine, owner: str, now: datetime, lease: timedelta, batch: in
                 DELIVERIES.c.channel,
                 DELIVERIES.c.recipient,
                 DELIVERIES.c.attempts,
+                DELIVERIES.c.contact,
             )
         )
         return sorted((Claimed(*row) for row in taken), key=lambda c: c.delivery_id)

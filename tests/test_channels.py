@@ -147,7 +147,7 @@ def test_a_bad_webhook_key_is_refused_with_channel_key_and_rule(
         ),
         (
             'name = "m"\nkind = "email"\nfor = ["*"]\nhost = "h"\nport = 25\nusername = "u"\npassword = "TOPSECRET"\nsender = "a@b.example"\nto = []',
-            'channel "m": to: Tuple should have at least 1 item',
+            'channel "m": to: must list at least one',
         ),
         (
             'name = "s"\nkind = "sms"\nfor = ["*"]\nurl = "https://s.example/"\naccess_key = "a"\nsecret_key = "TOPSECRET"\nsign_name = "n"\ntemplate_id = "t"\nphones = ["12ab"]',

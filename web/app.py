@@ -23,7 +23,17 @@ from web.deps import (
     render,
 )
 from web.i18n import Speaker
-from web.pages import assessment, audit, branch, case, evidence, signin, station, unit
+from web.pages import (
+    assessment,
+    audit,
+    branch,
+    case,
+    evidence,
+    notifications,
+    signin,
+    station,
+    unit,
+)
 from web.rule_words import rule_in
 
 ASSETS = Path(__file__).parent / "static"
@@ -85,5 +95,5 @@ def add_workbench(app: FastAPI) -> None:
     app.add_exception_handler(PageRefused, _refused)
     app.add_exception_handler(StalePage, _stale)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
-    for module in (signin, branch, unit, station, case, evidence, audit, assessment):
+    for module in (signin, branch, unit, station, case, evidence, audit, assessment, notifications):
         app.include_router(module.router)

@@ -1,4 +1,5 @@
-"""notifications delivered: each through its channels, with retries and dead letters
+"""notifications delivered: each through its channels, with retries and dead letters;
+the units' duty rosters
 
 Revision ID: 0009
 Revises: 0008
@@ -33,6 +34,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("channel", sa.String(64), nullable=False),
         sa.Column("recipient", sa.String(200), nullable=False),
+        sa.Column("contact", sa.Text(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         _when("next_attempt_at", nullable=False),
@@ -56,9 +58,25 @@ def upgrade() -> None:
         sa.Column("used", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("channel"),
     )
+    op.create_table(
+        "duty_shifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("days", sa.String(40), nullable=False),
+        sa.Column("starts", sa.String(5), nullable=False),
+        sa.Column("ends", sa.String(5), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("phone", sa.String(20), nullable=True),
+        sa.Column("email", sa.String(200), nullable=True),
+        _when("set_at", nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_duty_shifts_unit", "duty_shifts", ["unit"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_duty_shifts_unit", table_name="duty_shifts")
+    op.drop_table("duty_shifts")
     op.drop_table("channel_windows")
     op.drop_index("ix_deliveries_status_next_attempt_at", table_name="deliveries")
     op.drop_index("ix_deliveries_case_id", table_name="deliveries")
