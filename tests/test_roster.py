@@ -136,10 +136,6 @@ async def test_an_emergency_reaches_whoever_is_on_duty_at_3am(
     ]
     async with httpx.AsyncClient(trust_env=False) as http:
         await world.dispatcher(channels).run_once(http)
-    texts = [
-        (seen.path, seen.json().get("case_id") or seen.json().get("params", {}))
-        for seen in receiver.seen
-    ]
     to_duty = [seen for seen in receiver.seen if seen.path == "/sms"]
     assert len(to_duty) == 1 and to_duty[0].json()["phones"] == ["13800000002"]
     assert sorted(seen.json()["case_id"] for seen in receiver.seen if seen.path == "/unit") == [
