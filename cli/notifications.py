@@ -19,7 +19,13 @@ from notify.channels import ChannelsFileError
 from notify.runner import dispatcher_for
 from settings import get_settings
 from store.deliveries import FAILED, ID_PREFIX_MIN, STATUSES, retry_failed
-from store.delivery_reads import deliveries_by_status, list_deliveries, list_unsent
+from store.delivery_reads import (
+    deliveries_by_status,
+    delivery_document,
+    list_deliveries,
+    list_unsent,
+    unsent_document,
+)
 from store.engine import make_engine
 
 notifications_app = typer.Typer(
@@ -76,33 +82,8 @@ def notifications(
         engine.dispose()
     document: dict[str, Any] = {
         "counts": counts,
-        "deliveries": [
-            {
-                "delivery_id": r.delivery_id,
-                "case_id": r.case_id,
-                "kind": r.kind,
-                "channel": r.channel,
-                "recipient": r.recipient,
-                "status": r.status,
-                "attempts": r.attempts,
-                "next_attempt_at": _iso(r.next_attempt_at),
-                "delivered_at": _iso(r.delivered_at),
-                "failed_at": _iso(r.failed_at),
-                "error": r.last_error,
-            }
-            for r in rows
-        ],
-        "unsent": [
-            {
-                "key": u.key,
-                "case_id": u.case_id,
-                "to": u.department,
-                "kind": u.kind,
-                "at": _iso(u.at),
-                "why": u.why,
-            }
-            for u in unsent
-        ],
+        "deliveries": [delivery_document(r) for r in rows],
+        "unsent": [unsent_document(u) for u in unsent],
     }
     if as_json:
         output.emit_json(document)
@@ -164,7 +145,3 @@ def retry(
         output.emit_json({"retried": count})
         return
     output.console.print(f"{count} failed deliveries queued again", highlight=False)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

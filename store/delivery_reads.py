@@ -126,3 +126,35 @@ def failed_ids(engine: Engine, compounds: frozenset[str], prefixes: list[str] | 
     with engine.connect() as conn:
         found = [str(row.delivery_id) for row in conn.execute(query)]
     return found if prefixes is None else [i for i in found if i.startswith(tuple(prefixes))]
+
+
+def delivery_document(row: DeliveryRow) -> dict[str, Any]:
+    """A delivery as ``whistle notifications --json`` and ``GET /notifications`` give it."""
+    return {
+        "delivery_id": row.delivery_id,
+        "case_id": row.case_id,
+        "kind": row.kind,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": _iso(row.next_attempt_at),
+        "delivered_at": _iso(row.delivered_at),
+        "failed_at": _iso(row.failed_at),
+        "error": row.last_error,
+    }
+
+
+def unsent_document(item: Unsent) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "case_id": item.case_id,
+        "to": item.department,
+        "kind": item.kind,
+        "at": _iso(item.at),
+        "why": item.why,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import random
 from pathlib import Path
 
@@ -14,9 +15,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from cli.main import app
 from models.tables import DeliveryRecord, NotificationRecord
 from notify.dispatcher import BASE_DELAY, Dispatcher, backoff
+from settings import get_settings
 from store.deliveries import DELIVERY_FAILED, NO_CHANNEL, TOO_OLD
 from store.engine import make_engine
 from tests.notifykit import SECRET, World, add_case, district, queue, settings_for, webhooks
@@ -204,3 +208,37 @@ def test_backoff_doubles_with_jitter_and_obeys_the_channel() -> None:
         assert BASE_DELAY * 2 ** (attempt - 1) * 0.5 <= wait <= BASE_DELAY * 2 ** (attempt - 1)
     assert backoff(30, None, rng) <= 3600
     assert backoff(1, 42.0, rng) == 42.0 and backoff(1, 10**6, rng) == 3600
+
+
+async def test_the_cli_lists_deliveries_and_sends_failed_ones_again(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "cli.db"
+    engine = make_engine(f"sqlite:///{db}")
+    district(engine)
+    world = World(engine, settings_for(tmp_path))
+    add_case(engine, "c1")
+    queue(engine, "c1", "police_anning")
+    queue(engine, "c1", "nobody_here")
+    receiver.script = [Reply(404)]  # permanent: a dead letter at once
+    await rounds(world, world.dispatcher(webhooks(receiver.url, unit=["police_anning"])))
+    monkeypatch.setenv("WHISTLE_DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["notifications", "--json"])
+    assert listed.exit_code == 0, listed.output
+    document = json.loads(listed.stdout)
+    assert document["counts"] == {"pending": 0, "delivered": 0, "failed": 1}
+    (failed,) = document["deliveries"]
+    assert failed["status"] == "failed" and "404" in failed["error"]
+    assert [u["to"] for u in document["unsent"]] == ["nobody_here"]
+    text = runner.invoke(app, ["notifications", "--status", "failed"]).stdout
+    assert failed["delivery_id"][:12] in text and "404" in text
+    short = runner.invoke(app, ["notifications", "retry", "abc"])
+    assert short.exit_code == 2 and "at least 8 characters" in short.stderr
+    again = runner.invoke(app, ["notifications", "retry", failed["delivery_id"][:8], "--json"])
+    assert json.loads(again.stdout) == {"retried": 1}
+    (row,) = rows(engine)
+    assert row.status == "pending" and row.attempts == 0
+    get_settings.cache_clear()
+    engine.dispose()

@@ -23,9 +23,11 @@ from store.deliveries import ID_PREFIX_MIN, STATUSES, retry_failed
 from store.delivery_reads import (
     LISTED_MAX,
     deliveries_by_status,
+    delivery_document,
     failed_ids,
     list_deliveries,
     list_unsent,
+    unsent_document,
 )
 from store.org import org_in_force
 
@@ -63,28 +65,8 @@ def notifications(
     unsent = [] if status or case else list_unsent(engine, limit, compounds)
     return Notifications(
         counts=deliveries_by_status(engine, compounds),
-        deliveries=[
-            DeliveryDocument(
-                delivery_id=r.delivery_id,
-                case_id=r.case_id,
-                kind=r.kind,
-                channel=r.channel,
-                recipient=r.recipient,
-                status=r.status,
-                attempts=r.attempts,
-                next_attempt_at=_iso(r.next_attempt_at),
-                delivered_at=_iso(r.delivered_at),
-                failed_at=_iso(r.failed_at),
-                error=r.last_error,
-            )
-            for r in rows
-        ],
-        unsent=[
-            UnsentDocument(
-                key=u.key, case_id=u.case_id, to=u.department, kind=u.kind, at=_iso(u.at), why=u.why
-            )
-            for u in unsent
-        ],
+        deliveries=[DeliveryDocument.model_validate(delivery_document(r)) for r in rows],
+        unsent=[UnsentDocument.model_validate(unsent_document(u)) for u in unsent],
     )
 
 
@@ -133,7 +115,3 @@ def retry(body: RetryBody, principal: PrincipalDep, engine: EngineDep) -> Retrie
     for start in range(0, len(chosen), RETRY_IDS_MAX):
         retried += retry_failed(engine, now, chosen[start : start + RETRY_IDS_MAX])
     return Retried(retried=retried)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
