@@ -24,6 +24,7 @@ from rich.console import Console
 
 from bench import cases as whole_cases
 from bench import lateness, memory
+from bench import notify as notifications
 from bench import pages as workbench_pages
 from bench.ceiling import ceiling as measure_ceiling
 from bench.replay import replay
@@ -163,6 +164,14 @@ def main(
         ),
     ] = None,
     page_repeat: Annotated[int, typer.Option("--page-repeat", min=5)] = 40,
+    notify: Annotated[
+        int | None,
+        typer.Option(
+            "--notify",
+            min=5,
+            help="Only notifications: this many whole cases, delivered to a local receiver.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="JSON file (default bench/out/...).")
     ] = None,
@@ -170,6 +179,9 @@ def main(
     """Measure whistle against Temporal's own ceiling on this machine."""
     if pages is not None:
         _pages(pages, page_repeat, out)
+        return
+    if notify is not None:
+        _notify(notify, concurrency, out)
         return
     rates = _rates(lateness_rates)
     if quick:
@@ -201,13 +213,25 @@ def main(
     console.print(f"wrote {target}")
 
 
+def _notify(cases: int, concurrency: int, out: Path | None) -> None:
+    console.print(f"[bold]notify[/]: {cases} whole cases, their notifications delivered ...")
+    with tempfile.TemporaryDirectory(prefix="whistle-bench-notify-") as scratch:
+        report = asyncio.run(notifications.measure(Path(scratch), cases, concurrency))
+    _write(report, "notify", out)
+
+
+def _write(report: dict[str, Any], name: str, out: Path | None) -> None:
+    report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform()}
+    report["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    console.print_json(json.dumps(report))
+    target = out or Path("bench/out") / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    console.print(f"wrote {target}")
+
+
 def _pages(cases: int, repeat: int, out: Path | None) -> None:
     console.print(f"[bold]pages[/]: the workbench with {cases} cases in the projection ...")
     with tempfile.TemporaryDirectory(prefix="whistle-bench-pages-") as scratch:
         report = asyncio.run(workbench_pages.measure(Path(scratch), cases, repeat))
-    report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform()}
-    console.print_json(json.dumps(report))
-    target = out or Path("bench/out") / f"pages-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    console.print(f"wrote {target}")
+    _write(report, "pages", out)

@@ -34,8 +34,10 @@ def free_port_pair(start: int = 17233) -> int:
 
 
 class Stack:
-    def __init__(self, root: Path, concurrency: int) -> None:
+    def __init__(self, root: Path, concurrency: int, env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.env = env or {}
+        """More settings for the worker (a channels file...)."""
         self.concurrency = concurrency
         self.server = EmbeddedTemporal(root / "server", free_port_pair())
         self.db_url = f"sqlite:///{root / 'whistle.db'}"
@@ -59,6 +61,7 @@ class Stack:
             "WHISTLE_DATABASE_URL": self.db_url,
             "WHISTLE_TASK_QUEUE": self.task_queue,
             "WHISTLE_LOG_LEVEL": "WARNING",
+            **self.env,
         }
         with (self.root / "worker.log").open("a") as log:
             self.worker = subprocess.Popen(

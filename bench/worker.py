@@ -12,6 +12,7 @@ from bench.trivial import CEILING_QUEUE, Trivial, noop
 from casework.connection import connect
 from engine.signals import install_stop_signals
 from logs import configure_logging
+from notify.runner import start_in_worker
 from settings import get_settings
 from store.engine import make_engine
 from worker import ACTIVITY_THREADS, build_worker, worker_options
@@ -37,8 +38,11 @@ async def serve() -> None:
             **worker_options(ceiling_pool, settings),
         )
         async with cases, ceiling:
+            notifier = start_in_worker(engine, settings, stop)  # with a channels file
             print("bench worker ready", flush=True)
             await stop.wait()
+            if notifier is not None:
+                await notifier
     engine.dispose()
 
 

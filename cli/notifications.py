@@ -18,7 +18,8 @@ from logs import configure_logging
 from notify.channels import ChannelsFileError
 from notify.runner import dispatcher_for
 from settings import get_settings
-from store.deliveries import FAILED, ID_PREFIX_MIN, STATUSES, retry_failed
+from store.deliveries import FAILED, ID_PREFIX_MIN, STATUSES
+from store.delivery_outcomes import retry_failed
 from store.delivery_reads import (
     deliveries_by_status,
     delivery_document,

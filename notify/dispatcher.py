@@ -40,6 +40,7 @@ from notify.senders import send
 from settings import Settings
 from store import deliveries
 from store.deliveries import Claimed, Unplanned
+from store.delivery_outcomes import Settled, settle
 from store.org import org_in_force
 from store.reads import utc
 from store.roster import on_duty
@@ -113,12 +114,22 @@ class Dispatcher:
         self._log.info("notifier stopped")
 
     async def run_once(self, http: httpx.AsyncClient) -> int:
-        """One round; the number of notifications planned and deliveries sent."""
+        """One round: plan, claim, send, settle (a transaction each, whatever the
+        batch, so the projection's writes wait little for the dispatcher's)."""
         planned = await asyncio.to_thread(self._plan)
+        rates = {channel.name: channel.rate_per_minute for channel in self.channels}
         claimed = await asyncio.to_thread(
-            deliveries.claim, self.engine, self.owner, self.clock(), self._lease(), self.batch
+            deliveries.claim,
+            self.engine,
+            self.owner,
+            self.clock(),
+            self._lease(),
+            self.batch,
+            rates,
         )
-        await asyncio.gather(*(self._deliver(http, one) for one in claimed))
+        outcomes = await asyncio.gather(*(self._deliver(http, one) for one in claimed))
+        if outcomes:
+            await asyncio.to_thread(settle, self.engine, self.owner, self.clock(), outcomes)
         return planned + len(claimed)
 
     def _lease(self) -> timedelta:
@@ -155,58 +166,34 @@ class Dispatcher:
             for shift in on_duty(self.engine, item.department, item.at, zone)
         ]
 
-    async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> None:
+    async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> Settled:
         bound = self._log.bind(case_id=claimed.case_id, delivery=claimed.delivery_id)
         channel = self._by_name.get(claimed.channel)
-        now = self.clock()
         if channel is None:
             why = f"channel {claimed.channel!r} is no longer in the channels file"
-            await asyncio.to_thread(
-                deliveries.dead_letter, self.engine, claimed, self.owner, now, why
-            )
             bound.warning("delivery failed", error=why)
-            return
-        has_room = await asyncio.to_thread(
-            deliveries.take_slot, self.engine, channel.name, channel.rate_per_minute, now
-        )
-        if not has_room:  # the channel's minute is full: the next one, attempt given back
-            later = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-            await asyncio.to_thread(
-                deliveries.retry_later,
-                self.engine,
-                claimed,
-                self.owner,
-                later,
-                "rate limit",
-                counted=False,
-            )
-            return
+            return Settled(claimed, ok=False, error=why)
         outgoing = await asyncio.to_thread(self._outgoing, claimed)
         if outgoing is None:
             why = "the notification or its case is no longer in the projection"
-            await asyncio.to_thread(
-                deliveries.dead_letter, self.engine, claimed, self.owner, now, why
-            )
-            return
+            return Settled(claimed, ok=False, error=why)
         result = await send(channel, outgoing, http)
-        await asyncio.to_thread(self._settle, claimed, channel, result)
         bound.info(
             "delivery sent" if result.ok else "delivery not sent",
             channel=channel.name,
             attempt=claimed.attempts,
             error=result.error or None,
         )
+        return self._outcome(claimed, channel, result)
 
-    def _settle(self, claimed: Claimed, channel: Channel, result: SendResult) -> None:
-        now = self.clock()
+    def _outcome(self, claimed: Claimed, channel: Channel, result: SendResult) -> Settled:
         if result.ok:
-            deliveries.delivered(self.engine, claimed, self.owner, now)
-        elif result.permanent or claimed.attempts >= channel.attempts:
-            deliveries.dead_letter(self.engine, claimed, self.owner, now, result.error)
-        else:
-            wait = backoff(claimed.attempts, result.retry_after, self.rng)
-            at = now + timedelta(seconds=wait)
-            deliveries.retry_later(self.engine, claimed, self.owner, at, result.error)
+            return Settled(claimed, ok=True)
+        if result.permanent or claimed.attempts >= channel.attempts:
+            return Settled(claimed, ok=False, error=result.error)  # a dead letter
+        wait = backoff(claimed.attempts, result.retry_after, self.rng)
+        retry_at = self.clock() + timedelta(seconds=wait)
+        return Settled(claimed, ok=False, retry_at=retry_at, error=result.error)
 
     def _outgoing(self, claimed: Claimed) -> Outgoing | None:
         """The message as it reads now (the time left counts down between retries)."""

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from models.case import STATION
 from models.notify import Recipient
 from models.tables import (
     CaseRecord,
@@ -41,6 +40,8 @@ STATUSES = (PENDING, DELIVERED, FAILED)
 DELIVERY_FAILED = "delivery_failed"
 """The kind of the notification that tells the station a delivery failed."""
 NO_CHANNEL = "no channel serves the recipient"
+ERROR_MAX = 2000
+"""Characters of a delivery's last error kept."""
 TOO_OLD = "older than the notifier's maximum age when first seen"
 ID_PREFIX_MIN = 8
 """The fewest characters of a delivery id that name it when retrying (CLI and API)."""
@@ -165,8 +166,17 @@ class Claimed:
         )
 
 
-def claim(engine: Engine, owner: str, now: datetime, lease: timedelta, batch: int) -> list[Claimed]:
-    """Lease up to ``batch`` deliveries that are due and nobody holds."""
+def claim(
+    engine: Engine,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    batch: int,
+    per_minute: Mapping[str, int],
+) -> list[Claimed]:
+    """Lease up to ``batch`` deliveries that are due and nobody holds, each within its
+    channel's ``per_minute`` (shared by every dispatcher); those over it wait for the
+    next minute, their attempt given back."""
     free = and_(
         DELIVERIES.c.status == PENDING,
         DELIVERIES.c.next_attempt_at <= now,
@@ -193,117 +203,53 @@ def claim(engine: Engine, owner: str, now: datetime, lease: timedelta, batch: in
                 DELIVERIES.c.contact,
             )
         )
-        return sorted((Claimed(*row) for row in taken), key=lambda c: c.delivery_id)
+        claimed = sorted((Claimed(*row) for row in taken), key=lambda c: c.delivery_id)
+        by_channel: dict[str, list[Claimed]] = {}
+        for item in claimed:
+            by_channel.setdefault(item.channel, []).append(item)
+        kept: list[Claimed] = []
+        window = now.replace(second=0, microsecond=0)
+        for channel, items in sorted(by_channel.items()):  # one order: no deadlock
+            limit = per_minute.get(channel)
+            granted = (
+                len(items) if limit is None else _slots(conn, channel, limit, window, len(items))
+            )
+            kept += items[:granted]
+            over = [item.delivery_id for item in items[granted:]]
+            if over:
+                conn.execute(
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.delivery_id.in_(over))
+                    .values(
+                        lease_owner=None,
+                        lease_until=None,
+                        attempts=DELIVERIES.c.attempts - 1,
+                        next_attempt_at=window + timedelta(minutes=1),
+                    )
+                )
+        return kept
 
 
-def _mine(conn: Connection, claimed: Claimed, owner: str, **values: Any) -> bool:
-    done = conn.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.delivery_id == claimed.delivery_id, DELIVERIES.c.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, **values)
+def _slots(conn: Connection, channel: str, per_minute: int, window: datetime, wanted: int) -> int:
+    """Up to ``wanted`` sends of ``channel`` in the minute starting at ``window``."""
+    conn.execute(
+        insert_for(conn, WINDOWS)
+        .values(channel=channel, window_start=window, used=0)
+        .on_conflict_do_nothing()
     )
-    return bool(done.rowcount)
-
-
-def delivered(engine: Engine, claimed: Claimed, owner: str, now: datetime) -> bool:
-    """Record a send that succeeded; the notification is delivered once all its are."""
-    with engine.begin() as conn:
-        if not _mine(conn, claimed, owner, status=DELIVERED, delivered_at=now, last_error=""):
-            return False
-        waiting = select(func.count()).where(
-            DELIVERIES.c.notification_key == claimed.notification_key,
-            DELIVERIES.c.status != DELIVERED,
-        )
-        if conn.execute(waiting).scalar_one() == 0:
-            conn.execute(
-                update(NOTIFICATIONS)
-                .where(NOTIFICATIONS.c.key == claimed.notification_key)
-                .values(delivered_at=now)
-            )
-    return True
-
-
-def retry_later(
-    engine: Engine, claimed: Claimed, owner: str, at: datetime, error: str, *, counted: bool = True
-) -> bool:
-    """Put the delivery back until ``at``; ``counted=False`` gives the attempt back (it
-    was never made: the channel's minute was full)."""
-    attempts = DELIVERIES.c.attempts if counted else DELIVERIES.c.attempts - 1
-    with engine.begin() as conn:
-        return _mine(
-            conn, claimed, owner, next_attempt_at=at, last_error=error[:2000], attempts=attempts
-        )
-
-
-def dead_letter(engine: Engine, claimed: Claimed, owner: str, now: datetime, error: str) -> bool:
-    """The delivery failed for good; the station is told (unless that is what failed)."""
-    with engine.begin() as conn:
-        if not _mine(conn, claimed, owner, status=FAILED, failed_at=now, last_error=error[:2000]):
-            return False
-        source = conn.execute(
-            select(NOTIFICATIONS.c.kind, NOTIFICATIONS.c.level, NOTIFICATIONS.c.department).where(
-                NOTIFICATIONS.c.key == claimed.notification_key
-            )
-        ).first()
-        if source is not None and source.kind != DELIVERY_FAILED:
-            message = (
-                f"{source.kind} to {claimed.recipient} through {claimed.channel} failed"
-                f" after {claimed.attempts} attempts: {error[:500]}"
-            )
-            insert_ignoring_duplicates(
-                conn,
-                NOTIFICATIONS,
-                [
-                    {
-                        "key": f"{claimed.delivery_id}/{DELIVERY_FAILED}",
-                        "case_id": claimed.case_id,
-                        "department": STATION,
-                        "level": source.level,
-                        "kind": DELIVERY_FAILED,
-                        "message": message,
-                        "at": now,
-                    }
-                ],
-            )
-    return True
-
-
-def take_slot(engine: Engine, channel: str, per_minute: int, now: datetime) -> bool:
-    """One send of ``channel`` in this minute, if the minute has room (for every dispatcher)."""
-    window = now.replace(second=0, microsecond=0)
-    with engine.begin() as conn:
+    conn.execute(  # a new minute starts empty
+        update(WINDOWS)
+        .where(WINDOWS.c.channel == channel, WINDOWS.c.window_start < window)
+        .values(window_start=window, used=0)
+    )
+    used = select(WINDOWS.c.used).where(WINDOWS.c.channel == channel)
+    if conn.dialect.name == "postgresql":
+        used = used.with_for_update()
+    granted = max(0, min(wanted, per_minute - int(conn.execute(used).scalar_one())))
+    if granted:
         conn.execute(
-            insert_for(conn, WINDOWS)
-            .values(channel=channel, window_start=window, used=0)
-            .on_conflict_do_nothing()
-        )
-        conn.execute(  # a new minute starts empty
             update(WINDOWS)
-            .where(WINDOWS.c.channel == channel, WINDOWS.c.window_start < window)
-            .values(window_start=window, used=0)
+            .where(WINDOWS.c.channel == channel)
+            .values(used=WINDOWS.c.used + granted)
         )
-        taken = conn.execute(
-            update(WINDOWS)
-            .where(
-                WINDOWS.c.channel == channel,
-                WINDOWS.c.window_start == window,
-                WINDOWS.c.used < per_minute,
-            )
-            .values(used=WINDOWS.c.used + 1)
-        )
-        return bool(taken.rowcount)
-
-
-def retry_failed(engine: Engine, now: datetime, prefixes: Sequence[str] | None = None) -> int:
-    """Send failed deliveries again, from a fresh count of attempts: those whose id
-    starts with one of ``prefixes``, or every failed one."""
-    chosen = DELIVERIES.c.status == FAILED
-    if prefixes is not None:
-        chosen = and_(chosen, or_(*(DELIVERIES.c.delivery_id.startswith(p) for p in prefixes)))
-    with engine.begin() as conn:
-        done = conn.execute(
-            update(DELIVERIES)
-            .where(chosen)
-            .values(status=PENDING, attempts=0, next_attempt_at=now, failed_at=None)
-        )
-        return int(done.rowcount)
+    return granted

@@ -1,88 +1,18 @@
-"""Local receivers for the notification tests: an HTTP server (standard library,
-in a thread) that records every request and answers with scripted replies, so it
-can fail, hang, throttle and recover."""
+"""The local HTTP receiver (``bench.receiver``) as a fixture for the notification tests."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bench.receiver import Receiver, Reply, Seen
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # dispatchers connect many at once: no resets from the backlog
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: dict[str, Any] = field(default_factory=lambda: {"errcode": 0, "code": "OK"})
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Seen:
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Receiver:
-    """Answers each request with the next scripted reply (then 200s) and keeps it."""
-
-    def delivery_ids(self) -> list[str]:
-        return [seen.headers["X-Whistle-Delivery"] for seen in self.seen]
-
-    def __init__(self) -> None:
-        self.script: list[Reply] = []
-        self.seen: list[Seen] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                parts = urlsplit(self.path)
-                receiver.seen.append(
-                    Seen(parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
-                )
-                reply = receiver.script.pop(0) if receiver.script else Reply()
-                time.sleep(reply.delay)
-                data = json.dumps(reply.body).encode()
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up waiting
-                    pass
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+__all__ = ["Receiver", "Reply", "Seen", "receiver"]
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    receiver = Receiver().start()
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.close()

@@ -19,7 +19,8 @@ from api.responses import DeliveryDocument, Notifications, Retried, UnsentDocume
 from models.errors import RuleViolation
 from models.limits import CASE_ID, SHA256_HEX_LEN
 from models.principals import Principal, PrincipalKind
-from store.deliveries import ID_PREFIX_MIN, STATUSES, retry_failed
+from store.deliveries import ID_PREFIX_MIN, STATUSES
+from store.delivery_outcomes import retry_failed
 from store.delivery_reads import (
     LISTED_MAX,
     deliveries_by_status,

@@ -1,0 +1,101 @@
+"""Notifications under the case load (``python -m bench --notify N``).
+
+The worker runs its dispatcher, as deployed by default, with a channels file of one
+webhook serving everyone, to a local receiver in this process. N whole cases run
+through the embedded dev server as in the main benchmark; then the run waits until
+every notification is delivered. Reported: deliveries per second while the load ran
+and after, and the lag from the notification's event (the time the workflow queued
+it) to its arrival at the receiver, p50 and p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from bench import cases as whole_cases
+from bench.receiver import Receiver
+from bench.stack import Stack
+from bench.stats import ms
+from store.deliveries import DELIVERIES, NOTIFICATIONS, PENDING
+from store.engine import make_engine
+
+SECRET = "bench-secret"
+DRAIN_SECONDS = 300.0
+
+
+def _channels(path: Path, url: str) -> Path:
+    path.write_text(
+        f'[[channel]]\nname = "everyone"\nkind = "webhook"\nfor = ["*"]\n'
+        f'url = "{url}/hook"\nsecret = "{SECRET}"\nrate_per_minute = 10000\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _waiting(engine: Engine) -> int:
+    """Notifications not yet planned, and deliveries not yet delivered."""
+    unplanned = select(func.count()).where(NOTIFICATIONS.c.planned_at.is_(None))
+    pending = select(func.count()).where(DELIVERIES.c.status == PENDING)
+    with engine.connect() as conn:
+        return int(conn.execute(unplanned).scalar_one()) + int(conn.execute(pending).scalar_one())
+
+
+def _queued_at(engine: Engine) -> dict[str, float]:
+    """Delivery id -> when its notification was queued (seconds since the epoch)."""
+    query = select(DELIVERIES.c.delivery_id, NOTIFICATIONS.c.at).join(
+        NOTIFICATIONS, NOTIFICATIONS.c.key == DELIVERIES.c.notification_key
+    )
+    with engine.connect() as conn:
+        return {
+            delivery: at.replace(tzinfo=at.tzinfo or UTC).timestamp()
+            for delivery, at in conn.execute(query)
+        }
+
+
+async def measure(scratch: Path, cases: int, concurrency: int) -> dict[str, Any]:
+    receiver = Receiver().start()
+    channels = _channels(scratch / "channels.toml", receiver.url)
+    env = {"WHISTLE_CHANNELS_FILE": str(channels), "WHISTLE_PUBLIC_URL": "http://whistle.local"}
+    stack = Stack(scratch, concurrency, env=env)
+    try:
+        await stack.start()
+        began = time.time()
+        load, _, _ = await whole_cases.cases(stack, cases)
+        load_ended = time.time()
+        engine = make_engine(stack.db_url)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while _waiting(engine) and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        left = _waiting(engine)
+        queued = _queued_at(engine)
+        engine.dispose()
+    finally:
+        stack.stop()
+        receiver.close()
+    arrivals = [seen for seen in receiver.seen if seen.at >= began]
+    lags = [
+        seen.at - queued[seen.headers["X-Whistle-Delivery"]]
+        for seen in arrivals
+        if seen.headers.get("X-Whistle-Delivery") in queued
+    ]
+    during = [seen for seen in arrivals if seen.at <= load_ended]
+    last = max((seen.at for seen in arrivals), default=load_ended)
+    return {
+        "cases": cases,
+        "concurrency": concurrency,
+        "load": load,
+        "deliveries": len(arrivals),
+        "distinct_deliveries": len({s.headers.get("X-Whistle-Delivery") for s in arrivals}),
+        "left_undelivered": left,
+        "deliveries_per_second_during_load": round(len(during) / (load_ended - began), 1),
+        "deliveries_per_second_overall": round(len(arrivals) / max(last - began, 1e-9), 1),
+        "drain_seconds_after_load": round(max(last - load_ended, 0.0), 1),
+        "lag_ms": ms(lags),
+    }
