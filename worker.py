@@ -22,10 +22,11 @@ from activities.publish import CasePublisher
 from audit.archive import run_archiver
 from casework.connection import connect
 from engine.bytecode import SANDBOXED, compile_workflow_code
-from engine.exits import EXIT_UNAVAILABLE
+from engine.exits import EXIT_BAD_INPUT, EXIT_UNAVAILABLE
 from engine.signals import install_stop_signals
 from logs import configure_logging
 from models.errors import EngineUnavailable
+from notify.channels import ChannelsFileError
 from notify.runner import start_in_worker
 from settings import Settings, get_settings
 from store.engine import make_engine
@@ -87,7 +88,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         )
         async with worker:
             archiver = asyncio.create_task(run_archiver(client, engine, stop))
-            notifier = start_in_worker(engine, settings, stop)
+            notifier = start_in_worker(settings, stop)
             await stop.wait()
             await archiver
             if notifier is not None:
@@ -115,6 +116,9 @@ def main(*, log_json: bool = False) -> int:
     except EngineUnavailable as err:
         sys.stderr.write(f"error: worker cannot start: {err}\n")
         return EXIT_UNAVAILABLE
+    except ChannelsFileError as err:
+        sys.stderr.write(f"error: worker cannot start: {err}\n")
+        return EXIT_BAD_INPUT
     return 0
 
 

@@ -11,6 +11,9 @@ it) to its arrival at the receiver, p50 and p99.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC
 from pathlib import Path
@@ -39,6 +42,13 @@ def _channels(path: Path, url: str) -> Path:
     return path
 
 
+def _notifier(scratch: Path, db_url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    settings = {**os.environ, **env, "WHISTLE_DATABASE_URL": db_url, "WHISTLE_LOG_LEVEL": "WARNING"}
+    whistle = str(Path(sys.executable).parent / "whistle")
+    with (scratch / "notifier.log").open("ab") as log:
+        return subprocess.Popen([whistle, "notifier"], env=settings, stdout=log, stderr=log)
+
+
 def _waiting(engine: Engine) -> int:
     """Notifications not yet planned, and deliveries not yet delivered."""
     unplanned = select(func.count()).where(NOTIFICATIONS.c.planned_at.is_(None))
@@ -59,13 +69,21 @@ def _queued_at(engine: Engine) -> dict[str, float]:
         }
 
 
-async def measure(scratch: Path, cases: int, concurrency: int) -> dict[str, Any]:
+async def measure(
+    scratch: Path, cases: int, concurrency: int, *, own_process: bool = False
+) -> dict[str, Any]:
+    """``own_process``: the dispatcher runs as ``whistle notifier``, not in the worker."""
     receiver = Receiver().start()
     channels = _channels(scratch / "channels.toml", receiver.url)
     env = {"WHISTLE_CHANNELS_FILE": str(channels), "WHISTLE_PUBLIC_URL": "http://whistle.local"}
+    if own_process:
+        env["WHISTLE_NOTIFIER_IN_WORKER"] = "false"
     stack = Stack(scratch, concurrency, env=env)
+    notifier: subprocess.Popen[bytes] | None = None
     try:
         await stack.start()
+        if own_process:
+            notifier = _notifier(scratch, stack.db_url, env)
         began = time.time()
         load, _, _ = await whole_cases.cases(stack, cases)
         load_ended = time.time()
@@ -77,6 +95,9 @@ async def measure(scratch: Path, cases: int, concurrency: int) -> dict[str, Any]
         queued = _queued_at(engine)
         engine.dispose()
     finally:
+        if notifier is not None:
+            notifier.terminate()
+            notifier.wait(30)
         stack.stop()
         receiver.close()
     arrivals = [seen for seen in receiver.seen if seen.at >= began]
@@ -88,6 +109,7 @@ async def measure(scratch: Path, cases: int, concurrency: int) -> dict[str, Any]
     during = [seen for seen in arrivals if seen.at <= load_ended]
     last = max((seen.at for seen in arrivals), default=load_ended)
     return {
+        "dispatcher": "own process" if own_process else "in the worker",
         "cases": cases,
         "concurrency": concurrency,
         "load": load,

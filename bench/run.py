@@ -172,6 +172,9 @@ def main(
             help="Only notifications: this many whole cases, delivered to a local receiver.",
         ),
     ] = None,
+    notifier_process: Annotated[
+        bool, typer.Option("--notifier-process", help="With --notify: whistle notifier alone.")
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="JSON file (default bench/out/...).")
     ] = None,
@@ -181,7 +184,7 @@ def main(
         _pages(pages, page_repeat, out)
         return
     if notify is not None:
-        _notify(notify, concurrency, out)
+        _notify(notify, concurrency, notifier_process, out)
         return
     rates = _rates(lateness_rates)
     if quick:
@@ -213,10 +216,12 @@ def main(
     console.print(f"wrote {target}")
 
 
-def _notify(cases: int, concurrency: int, out: Path | None) -> None:
+def _notify(cases: int, concurrency: int, own_process: bool, out: Path | None) -> None:
     console.print(f"[bold]notify[/]: {cases} whole cases, their notifications delivered ...")
     with tempfile.TemporaryDirectory(prefix="whistle-bench-notify-") as scratch:
-        report = asyncio.run(notifications.measure(Path(scratch), cases, concurrency))
+        report = asyncio.run(
+            notifications.measure(Path(scratch), cases, concurrency, own_process=own_process)
+        )
     _write(report, "notify", out)
 
 

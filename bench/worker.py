@@ -38,7 +38,7 @@ async def serve() -> None:
             **worker_options(ceiling_pool, settings),
         )
         async with cases, ceiling:
-            notifier = start_in_worker(engine, settings, stop)  # with a channels file
+            notifier = start_in_worker(settings, stop)  # with a channels file
             print("bench worker ready", flush=True)
             await stop.wait()
             if notifier is not None:

@@ -35,7 +35,7 @@ from models.org import Organisation, street_of
 from models.tables import CaseRecord, NotificationRecord
 from notify.channels import Channel, channels_for
 from notify.messages import render
-from notify.roster import DUTY_KINDS, DUTY_LEVELS
+from notify.roster import DUTY_KINDS, DUTY_LEVELS, Shift
 from notify.senders import send
 from settings import Settings
 from store import deliveries
@@ -43,7 +43,7 @@ from store.deliveries import Claimed, Unplanned
 from store.delivery_outcomes import Settled, settle
 from store.org import org_in_force
 from store.reads import utc
-from store.roster import on_duty
+from store.roster import rosters_by_unit
 from store.worklist import nearest_of
 
 log = structlog.get_logger()
@@ -136,21 +136,30 @@ class Dispatcher:
         return self.lease or timedelta(seconds=self.settings.notify_lease_seconds)
 
     def _plan(self) -> int:
+        # Read before planning's transaction: it holds SQLite's one write lock, and a
+        # read needing another pooled connection then could wait on the projection's
+        # writers, which wait on it.
         org = org_in_force(self.engine)
+        rosters = rosters_by_unit(self.engine)
         zone = self.settings.zone()
 
         def route(item: Unplanned) -> list[tuple[Recipient, list[str]]]:
             recipient = recipient_of(item, org)
             if recipient is None:
                 return []
-            found = [recipient, *self._on_duty(item, recipient, zone)]
+            found = [
+                recipient,
+                *self._on_duty(item, recipient, rosters.get(item.department, []), zone),
+            ]
             routes = [(r, [c.name for c in channels_for(self.channels, r)]) for r in found]
             return [(r, names) for r, names in routes if names]
 
         max_age = timedelta(hours=self.settings.notify_max_age_hours)
         return deliveries.plan(self.engine, route, self.clock(), max_age, self.batch)
 
-    def _on_duty(self, item: Unplanned, unit: Recipient, zone: tzinfo) -> list[Recipient]:
+    def _on_duty(
+        self, item: Unplanned, unit: Recipient, shifts: list[Shift], zone: tzinfo
+    ) -> list[Recipient]:
         """Whoever is on duty at the unit when an emergency whistle's message is queued."""
         if item.level not in DUTY_LEVELS or item.kind not in DUTY_KINDS:
             return []
@@ -163,7 +172,8 @@ class Dispatcher:
                 phones=(shift.phone,) if shift.phone else (),
                 emails=(shift.email,) if shift.email else (),
             )
-            for shift in on_duty(self.engine, item.department, item.at, zone)
+            for shift in shifts
+            if shift.covers(item.at, zone)
         ]
 
     async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> Settled:

@@ -62,3 +62,11 @@ def roster_of(engine: Engine, unit: str | None = None) -> list[Shift]:
 def on_duty(engine: Engine, unit: str, at: datetime, zone: tzinfo) -> list[Shift]:
     """Whoever's shift at ``unit`` runs at ``at`` (two shifts may overlap at a handover)."""
     return [shift for shift in roster_of(engine, unit) if shift.covers(at, zone)]
+
+
+def rosters_by_unit(engine: Engine) -> dict[str, list[Shift]]:
+    """Every unit's shifts, read at once (the dispatcher's, each round)."""
+    found: dict[str, list[Shift]] = defaultdict(list)
+    for shift in roster_of(engine):
+        found[shift.unit].append(shift)
+    return dict(found)

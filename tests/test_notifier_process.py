@@ -4,6 +4,7 @@ own id) and every one ends delivered. A bad channels file stops it at start."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -17,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from models.tables import DeliveryRecord
+from notify.runner import start_in_worker
+from settings import Settings
 from store.engine import make_engine
 from tests.notifykit import SECRET, add_case, district, queue
 from tests.receivers import Receiver, Reply
@@ -97,3 +100,60 @@ def test_a_bad_channels_file_stops_the_notifier_at_start(tmp_path: Path) -> None
     assert process.wait(timeout=60) == 2
     log = (tmp_path / "notifier.log").read_text()
     assert 'channel "x"' in log and "url" in log
+
+
+async def test_the_worker_keeps_a_notifier_beside_it(tmp_path: Path, receiver: Receiver) -> None:
+    """The dispatcher the worker starts is a child process: killed, it is started
+    again; stopped with the worker, it goes."""
+    db = tmp_path / "whistle.db"
+    engine = make_engine(f"sqlite:///{db}")
+    district(engine)
+    now = datetime.now(UTC)
+    add_case(engine, "beside-1", raised_at=now, updated_at=now)
+    queue(engine, "beside-1", "police_anning", at=now)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{db}",
+        channels_file=_channels(tmp_path / "channels.toml", receiver.url),
+        notify_lease_seconds=2,
+    )
+    stop = asyncio.Event()
+    task = start_in_worker(settings, stop)
+    assert task is not None
+    try:
+        await _until(lambda: len(receiver.seen) == 1, 60)
+        (child,) = _children()
+        os.kill(child, signal.SIGKILL)
+        queue(engine, "beside-1", "police_anning", kind="reminder", at=datetime.now(UTC))
+        await _until(lambda: len(receiver.seen) == 2, 60)  # a new child sent it
+        assert _children() and _children() != [child]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+    assert _children() == []
+    assert not start_in_worker(Settings(data_dir=tmp_path), stop)  # no channels: no child
+    engine.dispose()
+
+
+def _children() -> list[int]:
+    """This process's live ``whistle notifier`` children."""
+    mine = str(os.getpid())
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line.split()[1] for line in text.splitlines() if line.startswith("PPid:"))
+        state = next(line.split()[1] for line in text.splitlines() if line.startswith("State:"))
+        if parent == mine and b"notifier" in cmdline and state != "Z":
+            found.append(int(status.parent.name))
+    return found
+
+
+async def _until(check: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
