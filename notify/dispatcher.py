@@ -1,9 +1,9 @@
 """The dispatcher: drains the outbox into every channel that serves each recipient.
 
-It runs inside the worker process by default and as ``whistle notifier`` on its
-own; several may run at once (``store.deliveries`` says how they share the work).
-It never holds up a workflow: the workflow only writes the outbox, and every
-database call here runs off the event loop. A channel that is down delays its
+It runs beside each worker by default (a child process, ``notify.runner``) and as
+``whistle notifier`` on its own; several may run at once (``store.deliveries`` says
+how they share the work). It never holds up a workflow: the workflow only writes
+the outbox. A channel that is down delays its
 messages, never a deadline.
 
 Delivery is at least once: a delivery keeps its id across retries and
