@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from api.bodylimit import BodyLimit
 from api.docs import add_docs
-from api.routes import actions, admin, assessment, cases, notifications, station
+from api.routes import actions, admin, assessment, cases, notifications, roster, station
 from casework.connection import connect
 from models.errors import (
     ActionRejected,
@@ -96,7 +96,7 @@ def create_app(
         form_max_bytes=UPLOAD_FILES_MAX * UPLOAD_FILE_MAX_BYTES + settings.api_max_body_bytes,
         form_paths=UPLOAD_PAGES,
     )
-    for module in (cases, actions, station, assessment, admin, notifications):
+    for module in (cases, actions, station, assessment, admin, notifications, roster):
         app.include_router(module.router)
     add_docs(app)
     add_workbench(app)

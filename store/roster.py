@@ -40,6 +40,11 @@ def set_rosters(engine: Engine, shifts: Sequence[Shift], now: datetime) -> dict[
     return {unit: len(found) for unit, found in sorted(by_unit.items())}
 
 
+def clear_roster(engine: Engine, unit: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(SHIFTS).where(SHIFTS.c.unit == unit))
+
+
 def roster_of(engine: Engine, unit: str | None = None) -> list[Shift]:
     query = select(SHIFTS).order_by(SHIFTS.c.unit, SHIFTS.c.starts, SHIFTS.c.id)
     if unit is not None:
