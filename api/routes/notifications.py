@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from api.access import forbid, scope_of
 from api.deps import EngineDep, PrincipalDep
-from api.responses import DeliveryDocument, Notifications, Retried, UnsentDocument
+from api.notification_responses import DeliveryDocument, Notifications, Retried, UnsentDocument
 from models.errors import RuleViolation
 from models.limits import CASE_ID, SHA256_HEX_LEN
 from models.principals import Principal, PrincipalKind

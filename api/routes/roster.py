@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import forbid, require_kind
 from api.deps import EngineDep, PrincipalDep
-from api.responses import Document
+from api.notification_responses import RosterDocument
 from models.errors import RuleViolation
 from models.limits import DEPARTMENT_CODE
 from models.principals import Principal, PrincipalKind
@@ -31,11 +31,6 @@ class RosterBody(BaseModel):
 
     shifts: list[dict[str, object]] = Field(max_length=SHIFTS_MAX)
     """Each as in the roster file: days, from, to, name, phone and/or email."""
-
-
-class RosterDocument(Document):
-    unit: str
-    shifts: list[dict[str, object]]
 
 
 def _may_read(principal: Principal, unit: str) -> None:
