@@ -26,6 +26,7 @@ from bench import cases as whole_cases
 from bench.receiver import Receiver
 from bench.stack import Stack
 from bench.stats import ms
+from models.notify import DELIVERY_HEADER
 from store.deliveries import DELIVERIES, NOTIFICATIONS, PENDING
 from store.engine import make_engine
 
@@ -102,9 +103,9 @@ async def measure(
         receiver.close()
     arrivals = [seen for seen in receiver.seen if seen.at >= began]
     lags = [
-        seen.at - queued[seen.headers["X-Whistle-Delivery"]]
+        seen.at - queued[seen.headers[DELIVERY_HEADER]]
         for seen in arrivals
-        if seen.headers.get("X-Whistle-Delivery") in queued
+        if seen.headers.get(DELIVERY_HEADER) in queued
     ]
     during = [seen for seen in arrivals if seen.at <= load_ended]
     last = max((seen.at for seen in arrivals), default=load_ended)
@@ -114,7 +115,7 @@ async def measure(
         "concurrency": concurrency,
         "load": load,
         "deliveries": len(arrivals),
-        "distinct_deliveries": len({s.headers.get("X-Whistle-Delivery") for s in arrivals}),
+        "distinct_deliveries": len({s.headers.get(DELIVERY_HEADER) for s in arrivals}),
         "left_undelivered": left,
         "deliveries_per_second_during_load": round(len(during) / (load_ended - began), 1),
         "deliveries_per_second_overall": round(len(arrivals) / max(last - began, 1e-9), 1),

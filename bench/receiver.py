@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from models.notify import DELIVERY_HEADER
+
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # dispatchers connect many at once: no resets from the backlog
@@ -43,7 +45,7 @@ class Receiver:
     """Answers each request with the next scripted reply (then 200s) and keeps it."""
 
     def delivery_ids(self) -> list[str]:
-        return [seen.headers["X-Whistle-Delivery"] for seen in self.seen]
+        return [seen.headers[DELIVERY_HEADER] for seen in self.seen]
 
     def __init__(self) -> None:
         self.script: list[Reply] = []

@@ -86,7 +86,10 @@ class NotificationRecord(SQLModel, table=True):
     channels that serve its recipient."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_planned_at", "planned_at"),)
+    __table_args__ = (
+        Index("ix_notifications_planned_at", "planned_at"),
+        Index("ix_notifications_at", "at"),
+    )
 
     key: str = Field(primary_key=True, max_length=300)
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
@@ -326,7 +329,10 @@ class DeliveryRecord(SQLModel, table=True):
     a send succeeds, failed (a dead letter) after the channel's attempts."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_created_at", "created_at"),
+    )
 
     delivery_id: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
     """Stable across retries (a hash of the notification's key and the channel's name)."""

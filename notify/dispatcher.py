@@ -30,7 +30,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.case import BRANCH, STATION
-from models.notify import DUTY_RECIPIENT, Outgoing, Recipient, SendResult
+from models.notify import (
+    BRANCH_RECIPIENT,
+    DUTY_RECIPIENT,
+    STATION_RECIPIENT,
+    Outgoing,
+    Recipient,
+    SendResult,
+)
 from models.org import Organisation, street_of
 from models.tables import CaseRecord, NotificationRecord
 from notify.channels import Channel, channels_for
@@ -70,10 +77,10 @@ def recipient_of(item: Unplanned, org: Organisation | None) -> Recipient | None:
         if item.compound is None:
             return None
         if item.department == BRANCH:
-            return Recipient(name=f"branch:{item.compound}")
+            return Recipient(name=BRANCH_RECIPIENT.format(compound=item.compound))
         if org is None or item.compound not in org.compounds:
             return None
-        return Recipient(name=f"station:{street_of(org, item.compound).code}")
+        return Recipient(name=STATION_RECIPIENT.format(street=street_of(org, item.compound).code))
     unit = org.units.get(item.department) if org is not None else None
     # Without an organisation, cases go to departments: the code is the kind.
     return Recipient(name=item.department, kind=unit.kind if unit else item.department)
@@ -115,7 +122,9 @@ class Dispatcher:
 
     async def run_once(self, http: httpx.AsyncClient) -> int:
         """One round: plan, claim, send, settle (a transaction each, whatever the
-        batch, so the projection's writes wait little for the dispatcher's)."""
+        batch, so the projection's writes wait little for the dispatcher's). Sends
+        still running at half the lease are settled later, their lease renewed, so
+        no other dispatcher sends them again meanwhile."""
         planned = await asyncio.to_thread(self._plan)
         rates = {channel.name: channel.rate_per_minute for channel in self.channels}
         claimed = await asyncio.to_thread(
@@ -127,9 +136,17 @@ class Dispatcher:
             self.batch,
             rates,
         )
-        outcomes = await asyncio.gather(*(self._deliver(http, one) for one in claimed))
-        if outcomes:
-            await asyncio.to_thread(settle, self.engine, self.owner, self.clock(), outcomes)
+        pending = {asyncio.create_task(self._deliver(http, one)): one for one in claimed}
+        waiting: set[asyncio.Task[Settled]] = set(pending)
+        while waiting:
+            done, waiting = await asyncio.wait(waiting, timeout=self._lease().total_seconds() / 2)
+            if done:
+                outcomes = [task.result() for task in done]
+                await asyncio.to_thread(settle, self.engine, self.owner, self.clock(), outcomes)
+            if waiting:
+                ids = [pending[task].delivery_id for task in waiting]
+                until = self.clock() + self._lease()
+                await asyncio.to_thread(deliveries.renew, self.engine, self.owner, ids, until)
         return planned + len(claimed)
 
     def _lease(self) -> timedelta:
@@ -177,17 +194,24 @@ class Dispatcher:
         ]
 
     async def _deliver(self, http: httpx.AsyncClient, claimed: Claimed) -> Settled:
+        """Send one delivery; whatever goes wrong becomes its outcome, never the round's."""
         bound = self._log.bind(case_id=claimed.case_id, delivery=claimed.delivery_id)
         channel = self._by_name.get(claimed.channel)
         if channel is None:
             why = f"channel {claimed.channel!r} is no longer in the channels file"
             bound.warning("delivery failed", error=why)
             return Settled(claimed, ok=False, error=why)
-        outgoing = await asyncio.to_thread(self._outgoing, claimed)
-        if outgoing is None:
-            why = "the notification or its case is no longer in the projection"
-            return Settled(claimed, ok=False, error=why)
-        result = await send(channel, outgoing, http)
+        if claimed.attempts > channel.attempts:  # earlier sends died before their outcome
+            return Settled(claimed, ok=False, error=f"{channel.attempts} attempts left no outcome")
+        try:
+            outgoing = await asyncio.to_thread(self._outgoing, claimed)
+            if outgoing is None:
+                why = "the notification or its case is no longer in the projection"
+                return Settled(claimed, ok=False, error=why)
+            result = await send(channel, outgoing, http)
+        except Exception as error:  # a sender's bug or a database hiccup: try again later
+            bound.exception("delivery crashed", channel=channel.name)
+            result = SendResult(ok=False, error=f"{channel.name}: {type(error).__name__}")
         bound.info(
             "delivery sent" if result.ok else "delivery not sent",
             channel=channel.name,

@@ -23,17 +23,20 @@ _BLOT = "***"
 
 
 def redact(url: str) -> str:
-    """``url`` without its query, fragment or user info: robots keep their keys there."""
+    """``url``'s scheme and host only: robots and webhooks keep their keys in the query
+    and in the path (``/hook/<token>``), and errors reach stations."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, netloc, "", "", ""))
 
 
 def url_secrets(url: str) -> list[str]:
-    """What of ``url`` an error must not show: the whole URL, its query and each value."""
-    query = urlsplit(url).query
-    return [url, query, *(value for _, value in parse_qsl(query))]
+    """What of ``url`` an error must not show: the whole URL, its path, its query and
+    each value."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path not in ("", "/") else ""
+    return [url, path, parts.query, *(value for _, value in parse_qsl(parts.query))]
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -32,7 +32,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from models.notify import Outgoing, SendResult
+from models.notify import DELIVERY_HEADER, Outgoing, SendResult
 from notify.channels import DingTalkChannel, SmsChannel, WebhookChannel, WeComChannel
 from notify.messages import (
     DINGTALK_MARKDOWN_MAX_BYTES,
@@ -46,7 +46,6 @@ from notify.messages import (
 )
 from notify.outcomes import from_exception, from_status, redact, scrub, url_secrets
 
-DELIVERY_HEADER = "X-Whistle-Delivery"
 SIGNATURE_HEADER = "X-Whistle-Signature"
 SMS_SIGNATURE_HEADER = "X-Signature"
 SMS_ACCESS_KEY_HEADER = "X-Access-Key"

@@ -13,19 +13,19 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from models.notify import Outgoing, SendResult
+from models.notify import DELIVERY_HEADER, Outgoing, SendResult
 from notify.channels import EmailChannel
 from notify.messages import EMAIL_SUBJECT_MAX_CHARS, cut
 from notify.outcomes import scrub
 
-DELIVERY_HEADER = "X-Whistle-Delivery"
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def message_for(channel: EmailChannel, out: Outgoing) -> EmailMessage:
     """The mail: subject the title, UTF-8 body the text; the same Message-ID on every retry."""
     mail = EmailMessage()
-    mail["Subject"] = cut(out.title, EMAIL_SUBJECT_MAX_CHARS)
+    # One line: a title with a line separator (U+2028...) would make the header refuse it.
+    mail["Subject"] = cut(" ".join(out.title.splitlines()), EMAIL_SUBJECT_MAX_CHARS)
     mail["From"] = channel.sender
     mail["To"] = ", ".join(out.recipient.emails or channel.to)  # a person on duty: theirs
     mail["Date"] = formatdate(out.at.timestamp(), usegmt=True)
@@ -55,8 +55,9 @@ async def send_email(channel: EmailChannel, out: Outgoing) -> SendResult:
     except smtplib.SMTPNotSupportedError:
         return SendResult(ok=False, permanent=True, error=f"{where} offers no login")
     except smtplib.SMTPRecipientsRefused as error:
-        names = ", ".join(sorted(error.recipients))
-        return SendResult(ok=False, permanent=True, error=f"{where} refused {names}")
+        # Counted, not named: a person on duty's address must not reach the lists.
+        count = len(error.recipients)
+        return SendResult(ok=False, permanent=True, error=f"{where} refused {count} recipients")
     except smtplib.SMTPResponseException as error:
         # 4xx: try again later; 5xx (a refused login, sender or message): retrying cannot help.
         detail = scrub(f"{where} answered {error.smtp_code}: {error.smtp_error!r}", secrets)
@@ -68,5 +69,5 @@ async def send_email(channel: EmailChannel, out: Outgoing) -> SendResult:
         return SendResult(ok=False, error=detail)
     if refused:
         # Delivered to the others: a retry would send them the message twice.
-        return SendResult(ok=True, error=f"{where} refused {', '.join(sorted(refused))}")
+        return SendResult(ok=True, error=f"{where} refused {len(refused)} recipients")
     return SendResult(ok=True)

@@ -3,8 +3,8 @@
 Every write of a case's events recomputes that case's credits from its whole
 ledger, in the same transaction: a retried or late batch gives the same rows, and
 the assessment never counts events the projection does not hold. The case's row
-is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer), so two
-writers of one case cannot each credit it with only their own events.
+is locked first (by a write: its row on PostgreSQL, the write lock on SQLite), so
+two writers of one case cannot each credit it with only their own events.
 ``rebuild`` does the same for every case, after a restore or a change of the
 definitions (``whistle stats rebuild``).
 """
@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from audit.charging import (
@@ -93,11 +93,14 @@ def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
     ids = sorted(set(case_ids))
     if not ids:
         return 0
+    # Written first, so the cases are locked before their ledger is read: on
+    # PostgreSQL their rows, on SQLite the one write lock (a transaction that read
+    # first could credit from a ledger another writer has since grown).
+    conn.execute(update(_CASES).where(_CASES.c.case_id.in_(ids)).values(last_seq=_CASES.c.last_seq))
     facts = conn.execute(
         select(_CASES.c.case_id, _CASES.c.compound, _CASES.c.level, _CASES.c.raised_at)
         .where(_CASES.c.case_id.in_(ids))
         .order_by(_CASES.c.case_id)
-        .with_for_update()
     ).all()
     ledgers: dict[str, list[EventFacts]] = defaultdict(list)
     for row in conn.execute(

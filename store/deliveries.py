@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,7 +183,7 @@ def claim(
         or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until < now),
     )
     due = select(DELIVERIES.c.delivery_id).where(free)
-    due = due.order_by(DELIVERIES.c.next_attempt_at).limit(batch)
+    due = due.order_by(DELIVERIES.c.created_at).limit(batch)  # the oldest first, always
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
@@ -201,9 +201,12 @@ def claim(
                 DELIVERIES.c.recipient,
                 DELIVERIES.c.attempts,
                 DELIVERIES.c.contact,
+                DELIVERIES.c.created_at,
             )
         )
-        claimed = sorted((Claimed(*row) for row in taken), key=lambda c: c.delivery_id)
+        # A channel's minute goes to its oldest deliveries first.
+        rows = sorted(taken, key=lambda row: (str(row.created_at), row.delivery_id))
+        claimed = [Claimed(*row[:-1]) for row in rows]
         by_channel: dict[str, list[Claimed]] = {}
         for item in claimed:
             by_channel.setdefault(item.channel, []).append(item)
@@ -228,6 +231,16 @@ def claim(
                     )
                 )
         return kept
+
+
+def renew(engine: Engine, owner: str, ids: Sequence[str], until: datetime) -> None:
+    """Hold these deliveries longer: their sends are still running."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.delivery_id.in_(list(ids)), DELIVERIES.c.lease_owner == owner)
+            .values(lease_until=until)
+        )
 
 
 def _slots(conn: Connection, channel: str, per_minute: int, window: datetime, wanted: int) -> int:

@@ -73,7 +73,11 @@ def _mine(conn: Connection, claimed: Claimed, owner: str, **values: Any) -> bool
 
 
 def _maybe_delivered(conn: Connection, key: str, now: datetime) -> None:
-    """The notification is delivered once every channel had it."""
+    """The notification is delivered once every channel had it. Its row is locked
+    first, so of two dispatchers settling its last two deliveries one sees both."""
+    conn.execute(
+        update(NOTIFICATIONS).where(NOTIFICATIONS.c.key == key).values(key=NOTIFICATIONS.c.key)
+    )
     waiting = select(func.count()).where(
         DELIVERIES.c.notification_key == key, DELIVERIES.c.status != DELIVERED
     )
@@ -97,7 +101,8 @@ def _tell_the_station(conn: Connection, claimed: Claimed, now: datetime, error: 
         f" after {claimed.attempts} attempts: {error[:500]}"
     )
     row = {
-        "key": f"{claimed.delivery_id}/{DELIVERY_FAILED}",
+        # One per failure: a delivery sent again by hand that fails again is told again.
+        "key": f"{claimed.delivery_id}/{DELIVERY_FAILED}/{now:%Y%m%dT%H%M%S%f}",
         "case_id": claimed.case_id,
         "department": STATION,
         "level": source.level,
@@ -111,6 +116,8 @@ def _tell_the_station(conn: Connection, claimed: Claimed, now: datetime, error: 
 def retry_failed(engine: Engine, now: datetime, prefixes: Sequence[str] | None = None) -> int:
     """Send failed deliveries again, from a fresh count of attempts: those whose id
     starts with one of ``prefixes``, or every failed one."""
+    if prefixes is not None and not prefixes:
+        return 0  # none named is none, not every one
     chosen = DELIVERIES.c.status == FAILED
     if prefixes is not None:
         chosen = and_(chosen, or_(*(DELIVERIES.c.delivery_id.startswith(p) for p in prefixes)))

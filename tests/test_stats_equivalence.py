@@ -40,7 +40,8 @@ from store.projection import write_changes
 
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = 2031
-"""A year no other test raises cases in: PostgreSQL's database is shared."""
+"""A year no other test raises cases in, nor any later one: PostgreSQL's database is
+shared (a period here may run on without an end)."""
 UNITS = ["police_a", "police_b", "fire_a", "urban_a", "urban_b", "housing_a"]
 COMPOUNDS = ["anning", "heping", "xinyuan", "beili"]
 

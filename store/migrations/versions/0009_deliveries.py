@@ -8,6 +8,8 @@ Create Date: 2026-11-30 00:00:00.000000
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,6 +17,8 @@ revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
+
+BEFORE_DELIVERIES = "queued before notifications were delivered"
 
 
 def _when(name: str, nullable: bool = True) -> sa.Column[object]:
@@ -27,6 +31,20 @@ def upgrade() -> None:
         batch.add_column(sa.Column("routes", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("unsent_why", sa.String(200), nullable=True))
     op.create_index("ix_notifications_planned_at", "notifications", ["planned_at"])
+    op.create_index("ix_notifications_at", "notifications", ["at"])
+    # The outbox so far was never meant to be sent: listed as such, not queued ahead
+    # of the first new whistle.
+    notifications = sa.table(
+        "notifications",
+        sa.column("planned_at", sa.DateTime(timezone=True)),
+        sa.column("routes", sa.Integer()),
+        sa.column("unsent_why", sa.String(200)),
+    )
+    op.execute(
+        notifications.update().values(
+            planned_at=datetime.now(UTC), routes=0, unsent_why=BEFORE_DELIVERIES
+        )
+    )
     op.create_table(
         "deliveries",
         sa.Column("delivery_id", sa.String(64), nullable=False),
@@ -48,6 +66,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_deliveries_notification_key", "deliveries", ["notification_key"])
     op.create_index("ix_deliveries_case_id", "deliveries", ["case_id"])
+    op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
     op.create_index(
         "ix_deliveries_status_next_attempt_at", "deliveries", ["status", "next_attempt_at"]
     )
@@ -79,9 +98,11 @@ def downgrade() -> None:
     op.drop_table("duty_shifts")
     op.drop_table("channel_windows")
     op.drop_index("ix_deliveries_status_next_attempt_at", table_name="deliveries")
+    op.drop_index("ix_deliveries_created_at", table_name="deliveries")
     op.drop_index("ix_deliveries_case_id", table_name="deliveries")
     op.drop_index("ix_deliveries_notification_key", table_name="deliveries")
     op.drop_table("deliveries")
+    op.drop_index("ix_notifications_at", table_name="notifications")
     op.drop_index("ix_notifications_planned_at", table_name="notifications")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_column("unsent_why")
