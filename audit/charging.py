@@ -113,9 +113,8 @@ class Tally:
 TallyFor = Callable[[str | None, CaseFacts], Tally]
 
 
-def case_tallies(case: CaseFacts, events: Sequence[EventFacts], by: str) -> dict[str, Tally]:
-    """One case's credits to the groups of ``by`` (a grouping, or ``REACHED``)."""
-    groups: dict[str, Tally] = defaultdict(Tally)
+def tallying(groups: dict[str, Tally]) -> TallyFor:
+    """The ``tally`` that charges into ``groups`` (a defaultdict), noting the case and compound."""
 
     def tally(key: str | None, of: CaseFacts) -> Tally:
         group = groups[key or NO_KEY]
@@ -123,6 +122,13 @@ def case_tallies(case: CaseFacts, events: Sequence[EventFacts], by: str) -> dict
         group.compounds.add(of.compound)
         return group
 
+    return tally
+
+
+def case_tallies(case: CaseFacts, events: Sequence[EventFacts], by: str) -> dict[str, Tally]:
+    """One case's credits to the groups of ``by`` (a grouping, or ``REACHED``)."""
+    groups: dict[str, Tally] = defaultdict(Tally)
+    tally = tallying(groups)
     if by == REACHED:
         for event in events:
             if event.kind == EventKind.ESCALATED and event.to_level:

@@ -18,13 +18,13 @@ from sqlmodel import Session, col, select
 
 from audit.charging import (
     GROUPINGS,
-    NO_KEY,
     RATES,
     REACHED,
     CaseFacts,
     EventFacts,
     Tally,
     credit_case,
+    tallying,
 )
 from audit.totals import Totals, document, of_tally
 from models.errors import RuleViolation
@@ -97,13 +97,7 @@ def compute(
     if by not in GROUPINGS:
         raise ValueError(f"by: must be one of {', '.join(GROUPINGS)}; got {by!r}")
     groups: dict[str, Tally] = defaultdict(Tally)
-
-    def tally(key: str | None, case: CaseFacts) -> Tally:
-        group = groups[key or NO_KEY]
-        group.cases.add(case.case_id)
-        group.compounds.add(case.compound)
-        return group
-
+    tally = tallying(groups)
     for case, events in cases:
         credit_case(case, events, by, tally)
     known = kinds or {}

@@ -21,6 +21,12 @@ DUTY = "duty"
 """Whoever is on duty at any unit (值班), as a channel's ``for`` names them."""
 DUTY_RECIPIENT = "duty:{unit}"
 """Whoever is on duty at one unit."""
+DUTY_PREFIX = DUTY_RECIPIENT.split("{")[0]
+
+
+def is_duty(entry: str) -> bool:
+    """Whether a channel's ``for`` entry names people on duty (``duty`` or ``duty:UNIT``)."""
+    return entry == DUTY or entry.startswith(DUTY_PREFIX)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +44,7 @@ class Recipient:
 
     @property
     def on_duty(self) -> bool:
-        return self.name.startswith(DUTY_RECIPIENT.split("{")[0])
+        return self.name.startswith(DUTY_PREFIX)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -233,7 +233,25 @@ class EvidenceFileRecord(SQLModel, table=True):
     uploaded_at: datetime = Field(sa_column=_when(False))
 
 
-class CaseCreditRecord(SQLModel, table=True):
+class RateCounts(SQLModel):
+    """The units counted and the hits of each measure of ``audit.charging.MEASURES``
+    (the rates' numerators and denominators), as columns of the tables that keep them."""
+
+    response_units: int = 0
+    response_hits: int = 0
+    resolution_units: int = 0
+    resolution_hits: int = 0
+    satisfaction_units: int = 0
+    satisfaction_hits: int = 0
+    return_units: int = 0
+    return_hits: int = 0
+    redo_units: int = 0
+    redo_hits: int = 0
+    on_time_completion_units: int = 0
+    on_time_completion_hits: int = 0
+
+
+class CaseCreditRecord(RateCounts, table=True):
     """What one case is charged to one group (a unit, its compound, a whistle), kept
     by the projection in the transaction that writes the case's events
     (``store.credits``), so the assessment adds up rows instead of replaying cases.
@@ -253,18 +271,6 @@ class CaseCreditRecord(SQLModel, table=True):
     compound: str = Field(max_length=SHORT_MAX)
     dispatches: int = 0
     escalations: int = 0
-    response_units: int = 0
-    response_hits: int = 0
-    resolution_units: int = 0
-    resolution_hits: int = 0
-    satisfaction_units: int = 0
-    satisfaction_hits: int = 0
-    return_units: int = 0
-    return_hits: int = 0
-    redo_units: int = 0
-    redo_hits: int = 0
-    on_time_completion_units: int = 0
-    on_time_completion_hits: int = 0
     report_in_count: int = 0
     report_in_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     resolve_count: int = 0
@@ -302,7 +308,7 @@ class CaseCreditTimeRecord(SQLModel, table=True):
     micros: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-class DistrictHourRecord(SQLModel, table=True):
+class DistrictHourRecord(RateCounts, table=True):
     """The whole district's counts of the cases raised in one hour (UTC), kept with
     the credits (``store.district_hours``): a year's rates add up 8,760 rows."""
 
@@ -310,18 +316,6 @@ class DistrictHourRecord(SQLModel, table=True):
 
     hour: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     cases: int = 0
-    response_units: int = 0
-    response_hits: int = 0
-    resolution_units: int = 0
-    resolution_hits: int = 0
-    satisfaction_units: int = 0
-    satisfaction_hits: int = 0
-    return_units: int = 0
-    return_hits: int = 0
-    redo_units: int = 0
-    redo_hits: int = 0
-    on_time_completion_units: int = 0
-    on_time_completion_hits: int = 0
 
 
 class DeliveryRecord(SQLModel, table=True):

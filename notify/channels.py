@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -44,7 +43,7 @@ from models.notify import (
     DUTY_RECIPIENT,
     EVERYONE,
     STATION_RECIPIENT,
-    Recipient,
+    is_duty,
 )
 
 KINDS = ("webhook", "wecom", "dingtalk", "email", "sms")
@@ -60,7 +59,6 @@ RATE_PER_MINUTE_MAX = 10_000
 _PREFIXES = tuple(
     form.split("{")[0] for form in (STATION_RECIPIENT, BRANCH_RECIPIENT, DUTY_RECIPIENT)
 )
-_DUTY_PREFIX = DUTY_RECIPIENT.split("{")[0]
 _FOR_RULE = (
     f'must be "{EVERYONE}", "station:CODE", "branch:CODE", "{DUTY}", "duty:UNIT", a unit code'
     f" or a department kind; {CODE_RULE}"
@@ -300,24 +298,3 @@ def load_channels(path: Path | None) -> list[Channel]:
     except tomllib.TOMLDecodeError as error:
         raise ChannelsFileError(f"channels file {path}: not TOML: {error}") from None
     return parse_channels(data, str(path))
-
-
-def is_duty(entry: str) -> bool:
-    return entry == DUTY or entry.startswith(_DUTY_PREFIX)
-
-
-def serves(channel: Channel, recipient: Recipient) -> bool:
-    """Whether ``channel``'s ``for`` names ``recipient``: everyone, its name or its unit's
-    kind; a person on duty only by ``duty`` or ``duty:UNIT`` (``*`` has the unit's own)."""
-    if recipient.on_duty:
-        return any(entry in (DUTY, recipient.name) for entry in channel.for_)
-    return any(
-        entry in (EVERYONE, recipient.name)
-        or (recipient.kind is not None and entry == recipient.kind)
-        for entry in channel.for_
-    )
-
-
-def channels_for(channels: Sequence[Channel], recipient: Recipient) -> list[Channel]:
-    """The channels serving ``recipient``, in file order."""
-    return [channel for channel in channels if serves(channel, recipient)]

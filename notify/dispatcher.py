@@ -40,9 +40,10 @@ from models.notify import (
 )
 from models.org import Organisation, street_of
 from models.tables import CaseRecord, NotificationRecord
-from notify.channels import Channel, channels_for
+from notify.channels import Channel
 from notify.messages import render
 from notify.roster import DUTY_KINDS, DUTY_LEVELS, Shift
+from notify.routing import channels_for
 from notify.senders import send
 from settings import Settings
 from store import deliveries

@@ -131,8 +131,12 @@ async def final_state(client: Client, case_id: str) -> CaseState:
     return await driver(client).finished(case_id)
 
 
-async def history_length(client: Client, case_id: str, *, timeout: float = 10.0) -> int:
-    """Events in the case's history once it is at rest (no task or activity in flight)."""
+async def history_length(client: Client, case_id: str, *, timeout: float = 30.0) -> int:
+    """Events in the case's history once it is at rest (no task or activity in flight).
+
+    A count taken while an activity is still running would grow by that activity's
+    completion later, so never at rest within ``timeout`` is an error, not a count.
+    """
     handle = client.get_workflow_handle(case_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -150,8 +154,11 @@ async def history_length(client: Client, case_id: str, *, timeout: float = 10.0)
             and not raw.pending_activities
             and not raw.HasField("pending_workflow_task")
         )
-        if at_rest or loop.time() > deadline:
+        if at_rest:
             return len(events)
+        if loop.time() > deadline:
+            pending = [a.activity_type.name for a in raw.pending_activities]
+            raise AssertionError(f"{case_id} not at rest after {timeout} s: {last}, {pending}")
         await asyncio.sleep(0.05)
 
 

@@ -18,10 +18,9 @@ from notify.channels import (
     SmsChannel,
     WebhookChannel,
     WeComChannel,
-    channels_for,
     load_channels,
-    serves,
 )
+from notify.routing import channels_for, serves
 from settings import Settings
 
 EXAMPLE = Path(__file__).parent.parent / "notify" / "channels.example.toml"

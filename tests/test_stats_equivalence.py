@@ -8,7 +8,7 @@ same credits as the writes did."""
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from audit.charging import GROUPINGS, RATES, CaseFacts, Tally, credit_case
+from audit.charging import GROUPINGS, RATES, CaseFacts, Tally, credit_case, tallying
 from audit.stats import (
     Ledger,
     compute,
@@ -101,16 +101,15 @@ def _counts_of(row: dict[str, Any]) -> dict[str, Any]:
 
 def _district(ledger: Ledger) -> dict[str, Any]:
     """The district's rates recomputed: every case charged to one pooled group."""
-    pooled = Tally()
+    pooled: dict[str, Tally] = defaultdict(Tally)
+    charge = tallying(pooled)
 
     def tally(_key: str | None, case: CaseFacts) -> Tally:
-        pooled.cases.add(case.case_id)
-        pooled.compounds.add(case.compound)
-        return pooled
+        return charge("district", case)
 
     for case, events in ledger:
         credit_case(case, events, "compound", tally)
-    row = document(of_tally(pooled), None)
+    row = document(of_tally(pooled["district"]), None)
     return {rate: row[rate] for rate in RATES}
 
 
