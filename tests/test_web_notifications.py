@@ -52,6 +52,7 @@ async def test_the_page_in_chinese_with_the_streets_rows(station: Person) -> Non
     assert "新派单" in text and "催办" in text  # kinds as the messages name them
     assert "HTTP 500 from the robot" in text and "2026-11-30 14:00" in text  # local time
     assert "没有渠道可送达该接收方" in text  # the unsent notification, and why
+    assert "超时未办 · 街道工作站" in text  # the outbox's bare recipient in words
     assert 'href="/deliveries"' in page.text  # in the station's menu
     assert "重新发送失败的通知" in text
     assert "<script>" not in page.text and "style=" not in page.text  # strict CSP

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.routes.notifications import RetryBody, notifications, retry
+from models.case import BRANCH, STATION
 from models.principals import PrincipalKind
 from notify.messages import headline
 from store.deliveries import FAILED, NO_CHANNEL, STATUSES, TOO_OLD
@@ -38,8 +39,8 @@ def kind_words(kind: str, t: Speaker) -> str:
 def recipient_words(recipient: str, t: Speaker) -> str:
     """``station:s1`` -> 街道工作站 · 一街道; a unit by its name in the organisation."""
     role, sep, code = recipient.partition(":")
-    if sep and role in ("station", "branch"):
-        return f"{t('role.' + role)} · {t.name(code)}"
+    if role in (STATION, BRANCH):  # bare in the outbox: the case's own station or branch
+        return f"{t('role.' + role)} · {t.name(code)}" if sep else t("role." + role)
     return t.name(recipient)
 
 
