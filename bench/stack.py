@@ -43,6 +43,8 @@ class Stack:
         self.db_url = f"sqlite:///{root / 'whistle.db'}"
         self.task_queue = TASK_QUEUE
         self.worker: subprocess.Popen[str] | None = None
+        self.more_workers: list[subprocess.Popen[str]] = []
+        """Workers beyond the first (``add_worker``), for the scale-out figures."""
         self.policy = parse_policy(BENCH_POLICY, source="bench")
         self.client: Client
 
@@ -55,6 +57,13 @@ class Stack:
         return CaseDriver(self.client, self.task_queue)
 
     async def start_worker(self) -> None:
+        self.worker = await self._spawn_worker()
+
+    async def add_worker(self) -> None:
+        """One more worker process on the same queue, server and database."""
+        self.more_workers.append(await self._spawn_worker())
+
+    async def _spawn_worker(self) -> subprocess.Popen[str]:
         env = {
             **os.environ,
             "WHISTLE_TEMPORAL_ADDRESS": self.server.address,
@@ -64,26 +73,30 @@ class Stack:
             **self.env,
         }
         with (self.root / "worker.log").open("a") as log:
-            self.worker = subprocess.Popen(
+            worker = subprocess.Popen(
                 [sys.executable, "-m", "bench.worker"],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
             )
-        assert self.worker.stdout is not None
-        line = await asyncio.to_thread(self.worker.stdout.readline)
+        assert worker.stdout is not None
+        line = await asyncio.to_thread(worker.stdout.readline)
         if "ready" not in line:
             raise RuntimeError(f"bench worker did not start: see {self.root / 'worker.log'}")
+        return worker
 
     def stop_worker(self) -> None:
-        if self.worker is not None:
-            self.worker.terminate()
+        for worker in (self.worker, *self.more_workers):
+            if worker is None:
+                continue
+            worker.terminate()
             try:
-                self.worker.wait(30)
+                worker.wait(30)
             except subprocess.TimeoutExpired:
-                self.worker.kill()
-            self.worker = None
+                worker.kill()
+        self.worker = None
+        self.more_workers = []
 
     async def fresh_worker(self) -> float:
         """A new worker process, warmed by one case; its RSS in MiB.
