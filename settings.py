@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     passthrough: the sandbox shares the loaded modules and no longer catches
     such calls (~125 KiB per cached case, no start-up cost); the test suite
     still runs every path of the workflow strictly."""
+    worker_http_host: str = "127.0.0.1"
+    """Where the worker's HTTP port listens (``0.0.0.0`` for probes and scrapes from
+    other hosts)."""
+    worker_http_port: int = Field(default=0, ge=0, le=65535)
+    """The worker's /metrics (whistle's and the Temporal SDK's), /healthz and /readyz;
+    0: not served."""
+    metrics_token: str | None = None
+    """A bearer token /metrics then asks for, on the API and the worker; unset: open
+    (keep /metrics off the public side of the proxy)."""
 
     @field_validator("timezone")
     @classmethod

@@ -28,6 +28,8 @@ from logs import configure_logging
 from models.errors import EngineUnavailable
 from notify.channels import ChannelsFileError
 from notify.runner import start_in_worker
+from observe.sdk import sdk_metrics
+from observe.worker_http import worker_http
 from settings import Settings, get_settings
 from store.engine import make_engine
 from workflows.case import WhistleCase
@@ -77,7 +79,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set, then finish in-flight tasks and leave."""
     log = structlog.get_logger("whistle.worker")
     engine = make_engine(settings.sqlalchemy_url())
-    client = await connect(settings)
+    # The SDK's metrics come with the worker's HTTP port, which serves them.
+    sdk = sdk_metrics() if settings.worker_http_port else None
+    client = await connect(settings, sdk.runtime if sdk else None)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, engine, settings, executor)
         log.info(
@@ -85,8 +89,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             address=settings.temporal_address,
             namespace=settings.temporal_namespace,
             task_queue=settings.task_queue,
+            http_port=settings.worker_http_port or None,
         )
-        async with worker:
+        # Not ready once stopping: a load balancer sends no more work while it drains.
+        serving = worker_http(
+            settings,
+            engine=engine,
+            client=client,
+            is_running=lambda: worker.is_running and not stop.is_set(),
+            sdk=sdk,
+        )
+        async with worker, serving:
             archiver = asyncio.create_task(run_archiver(client, engine, stop))
             notifier = start_in_worker(settings, stop)
             await stop.wait()

@@ -7,6 +7,7 @@ from temporalio import activity
 
 from logs import case_logger
 from models.publication import PUBLISH_CASE_CHANGES, CaseChanges
+from observe.publishing import observe_projected, unprojected
 from store.projection import write_changes
 
 
@@ -20,7 +21,9 @@ class CasePublisher:
     def publish_case_changes(self, changes: CaseChanges) -> None:
         """Write the batch: events, case row and notifications, in one transaction."""
         log = case_logger(changes.summary.case_id).bind(attempt=activity.info().attempt)
+        fresh = unprojected(self._engine, changes)  # a retried batch counts nothing
         write_changes(self._engine, changes)
+        observe_projected(changes.events, fresh)
         # One line a batch; the events themselves are in the ledger.
         log.info(
             "case changes published",

@@ -18,7 +18,16 @@ from temporalio.client import Client
 
 from api.bodylimit import BodyLimit
 from api.docs import add_docs
-from api.routes import actions, admin, assessment, cases, notifications, roster, station
+from api.routes import (
+    actions,
+    admin,
+    assessment,
+    cases,
+    health,
+    notifications,
+    roster,
+    station,
+)
 from casework.connection import connect
 from models.errors import (
     ActionRejected,
@@ -28,6 +37,7 @@ from models.errors import (
     RuleViolation,
 )
 from models.limits import UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
+from observe.requests import RequestMetrics
 from settings import Settings
 from store.engine import make_engine
 from web.app import UPLOAD_PAGES, add_workbench
@@ -98,6 +108,8 @@ def create_app(
     )
     for module in (cases, actions, station, assessment, admin, notifications, roster):
         app.include_router(module.router)
+    app.include_router(health.router)
     add_docs(app)
     add_workbench(app)
+    app.add_middleware(RequestMetrics)  # added last: outermost, it sees every answer
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import Runtime
 
 from models.errors import EngineUnavailable
 from settings import Settings
@@ -18,8 +19,11 @@ def _read(path: Path | None) -> bytes | None:
     return Path(path).expanduser().read_bytes() if path else None
 
 
-async def connect(settings: Settings) -> Client:
-    """A client of the cluster; raises TemporalUnreachable (an EngineUnavailable)."""
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client of the cluster; raises TemporalUnreachable (an EngineUnavailable).
+
+    ``runtime``: the SDK runtime whose telemetry the client uses (the worker's exports
+    its metrics); None: the SDK's default."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls or settings.temporal_tls_cert or settings.temporal_tls_ca:
         tls = TLSConfig(
@@ -33,6 +37,7 @@ async def connect(settings: Settings) -> Client:
             namespace=settings.temporal_namespace,
             tls=tls,
             api_key=settings.temporal_api_key,
+            runtime=runtime,
         )
     except RuntimeError as err:
         raise TemporalUnreachable(

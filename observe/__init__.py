@@ -1,0 +1,1 @@
+"""Seeing inside: Prometheus metrics, health and readiness, the Grafana dashboard."""
