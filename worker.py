@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.publish import CasePublisher
 from audit.archive import run_archiver
 from casework.connection import connect
+from casework.search_attributes import ensure_search_attributes
 from engine.bytecode import SANDBOXED, compile_workflow_code
 from engine.exits import EXIT_BAD_INPUT, EXIT_UNAVAILABLE
 from engine.signals import install_stop_signals
@@ -82,6 +83,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     # The SDK's metrics come with the worker's HTTP port, which serves them.
     sdk = sdk_metrics() if settings.worker_http_port else None
     client = await connect(settings, sdk.runtime if sdk else None)
+    # Cases upsert their search attributes: a namespace without them would wedge every case.
+    added = await ensure_search_attributes(client, settings.temporal_namespace)
+    if added:
+        log.info("search attributes registered", namespace=settings.temporal_namespace, names=added)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, engine, settings, executor)
         log.info(

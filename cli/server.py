@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from casework.search_attributes import ensure_search_attributes
 from cli import output
 from cli.options import JsonFlag
 from engine.embedded import UI_PORT_OFFSET, EmbeddedTemporal, port_in_use, set_retention
@@ -111,6 +112,9 @@ async def _serve(
     except Exception as err:
         output.fail(f"the Temporal dev server did not start: {err}", output.EXIT_UNAVAILABLE)
     await set_retention(client, settings.temporal_namespace, settings.retention_days)
+    # The server was started with them (engine.embedded); a data directory of an
+    # older whistle, or a server still applying its flags, gets them here.
+    await ensure_search_attributes(client, settings.temporal_namespace)
     worker_task = asyncio.create_task(run_worker(settings, stop))
     api = _QuietServer(
         uvicorn.Config(

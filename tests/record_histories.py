@@ -17,6 +17,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from audit.archive import code_version
+from casework.search_attributes import register
 from policy.loader import load_policy
 from settings import Settings
 from store.engine import make_engine
@@ -35,6 +36,7 @@ async def record(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{scratch}/whistle.db")
         env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(server))
+        await register(env.client, env.client.namespace)  # cases set them
         async with env:
             with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
                 worker = build_worker(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
+from casework.search_attributes import ensure_search_attributes
 from engine.embedded import EmbeddedTemporal
 from tests.devkit import free_port
 
@@ -86,7 +87,8 @@ async def running_stack(root: Path, **settings: str) -> AsyncIterator[Stack]:
     running = Stack(root, **settings)
     try:
         running.server.start()
-        await running.server.connect()
+        client = await running.server.connect()
+        await ensure_search_attributes(client, running.server.namespace)
         running.start_worker()
         yield running
     finally:

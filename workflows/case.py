@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from workflows.deadlines import fall_due, next_due
 from workflows.ledger import Ledger
 from workflows.publisher import Publisher
+from workflows.search import SearchAttributes
 from workflows.transitions import Transitions
 
 with workflow.unsafe.imports_passed_through():
@@ -99,6 +100,7 @@ class WhistleCase:
         self._case = Transitions(self._state, self._ledger)
         self._changes = 0
         self._publisher = Publisher(self._state, self._ledger)
+        self._search = SearchAttributes(self._state)
         if self._invalid is None:
             # Dispatch here, not in run(): updates delivered with the start are
             # handled before run() begins, and must find the case dispatched.
@@ -124,6 +126,7 @@ class WhistleCase:
             raise ApplicationError(self._invalid, type=RULE_VIOLATION, non_retryable=True)
         state = self._state
         publisher = asyncio.create_task(self._publisher.run())
+        self._search.sync()
 
         while state.status.is_open:
             due = next_due(state)
@@ -134,6 +137,7 @@ class WhistleCase:
             if wait > 0 and await self._changed_since(self._changes, timeout=wait):
                 continue  # an action changed the case: deadlines may have moved
             fall_due(self._case, due.what)
+            self._search.sync()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._publisher.finished = True  # only now: a handler still running may record events
@@ -291,6 +295,7 @@ class WhistleCase:
         state.action_digests[action.action_id] = records.action_digest(action)
         state.recorded_bytes += records.digest_entry_size(action.action_id)
         apply()
+        self._search.sync()
         self._changes += 1
         return ActionResult(
             case_id=state.case_id,
