@@ -32,6 +32,7 @@ from tests.casekit import (
     report_in,
     review,
     sign,
+    sleep_in_steps,
     state_of,
     until,
 )
@@ -60,9 +61,7 @@ def offset(moment: datetime, raised: datetime) -> float:
 
 async def skip_to(env: WorkflowEnvironment, moment: datetime, *, past: timedelta = MINUTE) -> None:
     """Move the test server's clock to ``past`` after ``moment``."""
-    wait = moment + past - await env.get_current_time()
-    if wait > timedelta(0):
-        await env.sleep(wait)
+    await sleep_in_steps(env, moment + past - await env.get_current_time())
 
 
 def reminder_time(state: CaseState, deadline: datetime) -> datetime:

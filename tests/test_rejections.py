@@ -44,6 +44,7 @@ from tests.casekit import (
     raise_request,
     report_in,
     sign,
+    sleep_in_steps,
     state_of,
     update_events,
 )
@@ -474,7 +475,7 @@ async def test_return_after_the_window_is_refused(
     dispatched = state.assignment("landscaping").dispatched_at  # type: ignore[union-attr]
     window_ends = clock.return_window_ends(state.policy, dispatched).at  # 2wd; resolve is 15wd
     assert window_ends < state.deadlines.resolve  # type: ignore[operator]
-    await env.sleep(window_ends + timedelta(minutes=1) - await env.get_current_time())
+    await sleep_in_steps(env, window_ends + timedelta(minutes=1) - await env.get_current_time())
     before = await state_of(client, case_id)
     assert before.status == "in_progress" and before.level == "publicity"
     accepted = await update_events(client, case_id)
