@@ -123,7 +123,17 @@ def _print_board(document: dict[str, Any]) -> None:
         return
     zone = output.display_zone()
     now = datetime.fromisoformat(document["at"])
-    table = Table("case", "compound", "whistle", "missed", f"due ({zone})", "overdue")
+    # The zone in the caption and the times unwrapped: on an 80-column terminal a long
+    # header would squeeze the date onto two lines.
+    # Case ids and times whole; the zone in the caption: on an 80-column terminal a long
+    # header squeezed the date onto two lines and cut case ids short.
+    table = Table(caption=f"times in {zone}")
+    table.add_column("case", no_wrap=True, overflow="fold")
+    table.add_column("compound", overflow="fold")
+    table.add_column("whistle", no_wrap=True)
+    table.add_column("missed", no_wrap=True)
+    table.add_column("due", no_wrap=True)
+    table.add_column("overdue", no_wrap=True)
     for row in rows:
         table.add_row(
             row["case_id"],
