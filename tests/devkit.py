@@ -6,27 +6,15 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tests.ports import free_port
+
 WHISTLE = str(Path(sys.executable).parent / "whistle")
-
-
-def free_port() -> int:
-    """A port whose UI twin (port + 1000) is free too."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port + 1000 < 65535:
-            with socket.socket() as twin:
-                if twin.connect_ex(("127.0.0.1", port + 1000)) != 0:
-                    return port
-    raise RuntimeError("no free port pair")
 
 
 class Dev:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 def _bin(name: str) -> str | None:
@@ -31,9 +32,7 @@ class PostgresServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.data = root / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()
 
     @property
     def url(self) -> str:

@@ -3,6 +3,7 @@ on one data directory, for tests that kill, restart or load them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,10 +13,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest_asyncio
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from casework.search_attributes import ensure_search_attributes
 from engine.embedded import EmbeddedTemporal
-from tests.devkit import free_port
+from tests.ports import free_port
 
 QUEUE = "whistle-faults"
 
@@ -50,6 +55,19 @@ class Stack:
                 stderr=log,
                 cwd=Path(__file__).parent.parent,
             )
+
+    async def worker_polling(self, client: Client, timeout: float = 120.0) -> None:
+        """Once the worker process polls its queue: its imports and start-up are done."""
+        request = DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=QUEUE),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (await client.workflow_service.describe_task_queue(request)).pollers:
+            assert loop.time() < deadline, "the worker never polled its queue"
+            await asyncio.sleep(0.2)
 
     def worker_rss_mib(self) -> float:
         assert self.worker is not None

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.devkit import Dev, free_port
+from tests.devkit import Dev
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

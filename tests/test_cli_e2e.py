@@ -18,7 +18,8 @@ import pytest
 from casework.views import CASE_FIELDS
 from store.engine import make_engine
 from store.reads import case_events, get_case, projected_case_document
-from tests.devkit import WHISTLE, Dev, free_port
+from tests.devkit import WHISTLE, Dev
+from tests.ports import free_port
 
 README = Path(__file__).parent.parent / "README.md"
 

@@ -26,8 +26,9 @@ from observe import health
 from observe.health import database_check, readiness, worker_check
 from observe.worker_http import HttpPortUnavailable, serving, worker_app
 from settings import Settings
-from tests.apikit import free_port, serve_api
+from tests.apikit import serve_api
 from tests.casekit import TASK_QUEUE
+from tests.ports import free_port
 
 ROOT = Path(__file__).parent.parent
 

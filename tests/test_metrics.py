@@ -33,7 +33,7 @@ from policy.loader import parse_policy
 from store.engine import make_engine
 from store.projection import write_many
 from tests.apikit import serve_api
-from tests.devkit import free_port
+from tests.ports import free_port
 from tests.stackkit import QUEUE, running_stack
 
 PROMETHEUS = Path("/usr/bin/prometheus")

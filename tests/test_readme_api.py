@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.devkit import Dev, free_port
+from tests.devkit import Dev
+from tests.ports import free_port
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"

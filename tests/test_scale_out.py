@@ -34,9 +34,9 @@ from audit.verify import verify_case
 from engine.embedded import EmbeddedTemporal
 from models.tables import NotificationRecord
 from store.reads import case_events
-from tests.apikit import free_port, make_principals
+from tests.apikit import make_principals
 from tests.casekit import final_state
-from tests.devkit import free_port as free_server_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ class Cluster:
     api_urls: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.server = EmbeddedTemporal(self.root / "server", free_server_port())
+        self.server = EmbeddedTemporal(self.root / "server", free_port())
 
     def env(self) -> dict[str, str]:
         return {

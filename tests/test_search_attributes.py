@@ -48,7 +48,8 @@ from tests.casekit import (
     skip_past,
     until,
 )
-from tests.devkit import Dev, free_port
+from tests.devkit import Dev
+from tests.ports import free_port
 from worker import ACTIVITY_THREADS, build_worker
 
 NAMES = {key.name for key in KEYS}
