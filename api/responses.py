@@ -137,6 +137,8 @@ class CaseRow(Document):
 
 class CaseList(Document):
     cases: list[CaseRow]
+    next: str | None = None
+    """The cursor of the next page (give it as ``after``); null on the last page."""
 
 
 class EventList(Document):

@@ -26,6 +26,7 @@ from bench import cases as whole_cases
 from bench import lateness, memory
 from bench import notify as notifications
 from bench import pages as workbench_pages
+from bench import reads as projection_reads
 from bench.ceiling import ceiling as measure_ceiling
 from bench.replay import replay
 from bench.report import print_report
@@ -164,6 +165,16 @@ def main(
         ),
     ] = None,
     page_repeat: Annotated[int, typer.Option("--page-repeat", min=5)] = 40,
+    reads: Annotated[
+        int | None,
+        typer.Option(
+            "--reads",
+            min=100,
+            help="Only the projection's reads, at 10k/100k/1M cases on the way to this many "
+            "(SQLite, then PostgreSQL).",
+        ),
+    ] = None,
+    read_repeat: Annotated[int, typer.Option("--read-repeat", min=5)] = projection_reads.REPEAT,
     notify: Annotated[
         int | None,
         typer.Option(
@@ -185,6 +196,9 @@ def main(
         return
     if notify is not None:
         _notify(notify, concurrency, notifier_process, out)
+        return
+    if reads is not None:
+        _reads(reads, read_repeat, out)
         return
     rates = _rates(lateness_rates)
     if quick:
@@ -240,3 +254,9 @@ def _pages(cases: int, repeat: int, out: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="whistle-bench-pages-") as scratch:
         report = asyncio.run(workbench_pages.measure(Path(scratch), cases, repeat))
     _write(report, "pages", out)
+
+
+def _reads(cases: int, repeat: int, out: Path | None) -> None:
+    console.print(f"[bold]reads[/]: the projection's reads on the way to {cases} cases ...")
+    report = projection_reads.measure(cases, repeat)
+    _write(report, "reads", out)

@@ -24,6 +24,7 @@ from models.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SATISFACTION_MAX
 from models.policy import Policy
 from policy.loader import load_policy, policy_document
 from store.engine import make_engine
+from store.keyset import decode_cursor
 from store.policies import activate_policy
 from store.reads import (
     CaseFilter,
@@ -32,7 +33,7 @@ from store.reads import (
     case_row_document,
     get_case,
     projected_case_document,
-    search_cases,
+    search_page,
 )
 
 
@@ -91,11 +92,19 @@ def cases(
         str | None, typer.Option("--text", help="Words in the title, category or compound.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="The next page: the cursor the previous page ended with."),
+    ] = None,
     api: ApiOpt = None,
     token: TokenOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List cases from the SQL projection, newest first; say so when none match."""
+    """List cases from the SQL projection, newest first; say so when none match.
+
+    A full page ends with its cursor (``next`` in JSON): ``--after`` it for the next."""
+    if after is not None:
+        support.checked(lambda: decode_cursor(after))
     where = CaseFilter(
         status=status.value if status else None,
         level=support.checked(lambda: WhistleLevel.parse(level)).label if level else None,
@@ -104,6 +113,7 @@ def cases(
         overdue=overdue,
         text=text,
         limit=limit,
+        after=after,
     )
     via = support.remote(api, token)
     if via is not None:
@@ -112,18 +122,21 @@ def cases(
             for key, value in vars(where).items()
             if value is not None and key != "offset"
         }
-        rows = via.call("GET", f"/cases?{urlencode(query)}")["cases"]
+        page = via.call("GET", f"/cases?{urlencode(query)}")
+        rows, following = page["cases"], page.get("next")
     else:
         engine = make_engine(support.settings().sqlalchemy_url())
         try:
-            found = search_cases(engine, where, CaseScope(), datetime.now(UTC))
+            found, following = search_page(engine, where, CaseScope(), datetime.now(UTC))
             rows = [case_row_document(r) for r in found]
         finally:
             engine.dispose()
     if as_json:
-        output.emit_json({"cases": rows})
+        output.emit_json({"cases": rows, **({"next": following} if following else {})})
     else:
         output.print_cases(rows)
+        if following:
+            output.note(f"more: --after {following}")
 
 
 def policy(

@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
+from models.case import CaseStatus
 from models.limits import (
     CASE_ID_MAX,
     CODE_MAX,
@@ -23,12 +33,40 @@ def _when(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+SEARCHED_TEXT_SQL = "((((title || '\n') || category) || '\n') || compound)"
+"""What a text search reads (store.reads.SEARCHED_TEXT renders the same expression)."""
+_OPEN = f"status IN ({', '.join(repr(s.value) for s in CaseStatus if s.is_open)})"
+"""The open statuses (``CaseStatus.is_open``) as the partial index's predicate; migration
+0010 wrote this very text, which SQLite matches a query's predicate against."""
+
+
 class CaseRecord(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_level", "status", "level"),
         # The latest cases of a status (a station's closed ones) without a scan of them all.
         Index("ix_cases_status_raised_at", "status", "raised_at"),
+        # The case lists (store.reads.search_page): each filter in the lists' order,
+        # newest first, read from a cursor on (keyset pagination; migration 0010).
+        Index("ix_cases_raised_at_case_id", "raised_at", "case_id"),
+        Index("ix_cases_level_raised_at", "level", "raised_at", "case_id"),
+        Index("ix_cases_compound_raised_at", "compound", "raised_at", "case_id"),
+        # Overdue: only open cases run against a deadline; the query repeats the predicate.
+        Index(
+            "ix_cases_open_raised_at",
+            "raised_at",
+            "case_id",
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
+        ),
+        # A text search on PostgreSQL: trigrams (pg_trgm, GIN) of what it reads
+        # (store.reads.SEARCHED_TEXT). Empty on SQLite (WHERE 0 = 1), where it scans.
+        Index(
+            "ix_cases_text_trgm",
+            text(SEARCHED_TEXT_SQL),
+            postgresql_using="gin",
+            sqlite_where=text("0 = 1"),
+        ),
     )
 
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)

@@ -37,3 +37,25 @@ def test_bench_quick_runs_and_reports_every_measure(tmp_path: Path) -> None:
     for row in lateness["rows"]:
         assert row["early"] == 0 and row["lateness_s"]["p99"] is not None
     assert lateness["p99_passes_limit"]
+
+
+def test_bench_reads_fills_and_times_every_read(tmp_path: Path) -> None:
+    """``--reads N``: every read at N cases, on SQLite and (when installed) PostgreSQL."""
+    out = tmp_path / "reads.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--reads", "100", "--read-repeat", "5", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["checkpoints"] == [100]
+    databases = {row["database"] for row in report["rows"]}
+    assert "sqlite" in databases and (databases == {"sqlite", "postgresql"} or report["skipped"])
+    for row in report["rows"]:
+        assert row["cases"] == 100 and row["events"] > 100
+        reads = row["reads_ms"]
+        assert "one case with its timeline" in reads and "red and black lists, a quarter" in reads
+        assert all(timing["n"] >= 5 and timing["p99"] is not None for timing in reads.values())

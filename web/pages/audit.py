@@ -24,10 +24,11 @@ from audit.archive import load_archive
 from audit.replay import ReplayReport, fetch_history, replay_history
 from audit.verify import Verdict, verify_case
 from models.case import CaseStatus
-from models.errors import CaseNotFound, EngineUnavailable
+from models.errors import CaseNotFound, EngineUnavailable, RuleViolation
 from models.levels import LEVEL_NAMES
 from models.limits import DEPARTMENT_CODE, LIST_LIMIT_DEFAULT
 from models.text_rules import SHORT_MAX
+from store.keyset import CURSOR_MAX
 from store.reads import case_events, get_case
 from web.deps import Page, PageDep
 from web.export import ledger_workbook, xlsx_response
@@ -52,10 +53,13 @@ class SearchFilter(BaseModel):
     department: Annotated[str | None, Field(pattern=DEPARTMENT_CODE)] = None
     overdue: bool | None = None
     text: Annotated[str | None, Field(max_length=SHORT_MAX)] = None
+    after: Annotated[str | None, Field(max_length=CURSOR_MAX)] = None
+    """The cursor of the page before (``store.keyset``): "more" pages by it."""
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    """Links of old paged by offset; they still work."""
 
 
-SEARCH_FIELDS = ("status", "level", "compound", "department", "overdue", "text", "offset")
+SEARCH_FIELDS = ("status", "level", "compound", "department", "overdue", "text", "after", "offset")
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -85,22 +89,29 @@ def search(page: PageDep) -> Response:
             problem=refusal.problem or page.t("audit.fix_filters"),
             **context,
         )
-    listed = list_cases(
-        page.me,
-        page.engine,
-        status_=where.status,
-        level=where.level,
-        compound=where.compound,
-        department=where.department,
-        overdue=where.overdue,
-        text=where.text,
-        limit=LIST_LIMIT_DEFAULT,
-        offset=where.offset,
-    )
+    try:
+        listed = list_cases(
+            page.me,
+            page.engine,
+            status_=where.status,
+            level=where.level,
+            compound=where.compound,
+            department=where.department,
+            overdue=where.overdue,
+            text=where.text,
+            limit=LIST_LIMIT_DEFAULT,
+            after=where.after,
+            offset=0 if where.after else where.offset,
+        )
+    except RuleViolation as err:  # a cursor edited by hand: start the search again
+        context["errors"] = {"after": str(err)}
+        return page.render(
+            "audit.html", status_code=422, problem=page.t("audit.fix_filters"), **context
+        )
     context["rows"] = listed.cases
-    if len(listed.cases) == LIST_LIMIT_DEFAULT:
-        following = {**given, "offset": str(where.offset + LIST_LIMIT_DEFAULT)}
-        context["more"] = "/audit?" + urlencode(following)
+    if listed.next is not None:
+        following = {name: value for name, value in given.items() if name != "offset"}
+        context["more"] = "/audit?" + urlencode({**following, "after": listed.next})
     return page.render("audit.html", **context)
 
 
