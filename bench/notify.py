@@ -71,15 +71,23 @@ def _queued_at(engine: Engine) -> dict[str, float]:
 
 
 async def measure(
-    scratch: Path, cases: int, concurrency: int, *, own_process: bool = False
+    scratch: Path,
+    cases: int,
+    concurrency: int,
+    *,
+    own_process: bool = False,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """``own_process``: the dispatcher runs as ``whistle notifier``, not in the worker."""
+    """``own_process``: the dispatcher runs as ``whistle notifier``, not in the worker;
+    ``database_url``: the projection there (PostgreSQL) instead of a SQLite file."""
     receiver = Receiver().start()
     channels = _channels(scratch / "channels.toml", receiver.url)
     env = {"WHISTLE_CHANNELS_FILE": str(channels), "WHISTLE_PUBLIC_URL": "http://whistle.local"}
     if own_process:
         env["WHISTLE_NOTIFIER_IN_WORKER"] = "false"
     stack = Stack(scratch, concurrency, env=env)
+    if database_url is not None:
+        stack.db_url = database_url
     notifier: subprocess.Popen[bytes] | None = None
     try:
         await stack.start()
@@ -111,6 +119,7 @@ async def measure(
     last = max((seen.at for seen in arrivals), default=load_ended)
     return {
         "dispatcher": "own process" if own_process else "in the worker",
+        "database": "sqlite" if database_url is None else "postgresql",
         "cases": cases,
         "concurrency": concurrency,
         "load": load,

@@ -26,12 +26,10 @@ import json
 import os
 import random
 import shutil
-import signal
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -53,6 +51,7 @@ from bench.pages import (
     STREETS,
     _org_text,
 )
+from bench.pg import NOT_HERE, ON_STOP, postgres, undo_on_stop
 from bench.stats import ms
 from models.case import CaseStatus
 from models.levels import LEVEL_NAMES
@@ -285,71 +284,27 @@ def grow(
     return rows
 
 
-@contextmanager
-def postgres() -> Iterator[str | None]:
-    """A throwaway PostgreSQL server's URL (tests.pgkit's), or None if not installed.
-
-    tests.pgkit is the tests' own kit: the source tree has it, an installed whistle
-    (which packages no tests) does not, and then PostgreSQL is skipped."""
-    try:
-        from tests import pgkit
-    except ImportError:
-        yield None
-        return
-    if not pgkit.available():
-        yield None
-        return
-    # Not under a private (0700) directory: the postgres user must reach it.
-    root = Path(tempfile.mkdtemp(prefix="whistle-bench-pg-"))
-    server = pgkit.PostgresServer(root)
-
-    def undo() -> None:
-        server.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
-
-    _ON_STOP.append(undo)
-    try:
-        server.init()
-        yield server.url
-    finally:
-        _ON_STOP.remove(undo)
-        undo()
-
-
-_ON_STOP: list[Callable[[], None]] = []
-"""What a stop must undo: the scratch directories, the PostgreSQL server."""
-
-
-def _stop_cleanly(signum: int, _frame: object) -> None:
-    """SIGTERM or SIGINT: stop the PostgreSQL server, remove the scratch directories,
-    leave. (An exception raised here could land in a callback that swallows it.)"""
-    for undo in reversed(_ON_STOP):
-        undo()
-    os._exit(128 + signum)
-
-
 def measure(
     n: int, repeat: int = REPEAT, databases: tuple[str, ...] = ("sqlite", "postgresql")
 ) -> dict[str, Any]:
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, _stop_cleanly)
+    undo_on_stop()
     report: dict[str, Any] = {"cases": n, "repeat": repeat, "checkpoints": checkpoints(n)}
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
     if "sqlite" in databases:
         with tempfile.TemporaryDirectory(prefix="whistle-bench-reads-") as scratch:
             path = Path(scratch) / "whistle.db"
-            _ON_STOP.append(remove := partial(shutil.rmtree, scratch, ignore_errors=True))
+            ON_STOP.append(remove := partial(shutil.rmtree, scratch, ignore_errors=True))
             engine = make_engine(f"sqlite:///{path}")
             try:
                 rows += grow(engine, n, repeat, "sqlite", path)
             finally:
                 engine.dispose()
-                _ON_STOP.remove(remove)
+                ON_STOP.remove(remove)
     if "postgresql" in databases:
         with postgres() as url:
             if url is None:
-                skipped.append("postgresql: not installed (or no tests.pgkit: run from source)")
+                skipped.append(NOT_HERE)
             else:
                 engine = make_engine(url)
                 try:

@@ -15,6 +15,8 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +29,9 @@ from bench import lateness, memory
 from bench import notify as notifications
 from bench import pages as workbench_pages
 from bench import reads as projection_reads
+from bench import workers as scale_out
 from bench.ceiling import ceiling as measure_ceiling
+from bench.pg import NOT_HERE, postgres, undo_on_stop
 from bench.replay import replay
 from bench.report import print_report
 from bench.stack import Stack
@@ -186,6 +190,18 @@ def main(
     notifier_process: Annotated[
         bool, typer.Option("--notifier-process", help="With --notify: whistle notifier alone.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=5, help="Only cases/s with one worker, then two: this many cases."
+        ),
+    ] = None,
+    on_postgres: Annotated[
+        bool,
+        typer.Option(
+            "--postgres", help="With --notify or --workers: the projection on PostgreSQL."
+        ),
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="JSON file (default bench/out/...).")
     ] = None,
@@ -195,7 +211,10 @@ def main(
         _pages(pages, page_repeat, out)
         return
     if notify is not None:
-        _notify(notify, concurrency, notifier_process, out)
+        _notify(notify, concurrency, notifier_process, on_postgres, out)
+        return
+    if workers is not None:
+        _workers(workers, concurrency, on_postgres, out)
         return
     if reads is not None:
         _reads(reads, read_repeat, out)
@@ -230,13 +249,44 @@ def main(
     console.print(f"wrote {target}")
 
 
-def _notify(cases: int, concurrency: int, own_process: bool, out: Path | None) -> None:
+def _notify(
+    cases: int, concurrency: int, own_process: bool, on_postgres: bool, out: Path | None
+) -> None:
     console.print(f"[bold]notify[/]: {cases} whole cases, their notifications delivered ...")
-    with tempfile.TemporaryDirectory(prefix="whistle-bench-notify-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="whistle-bench-notify-") as scratch,
+        _database(on_postgres) as url,
+    ):
         report = asyncio.run(
-            notifications.measure(Path(scratch), cases, concurrency, own_process=own_process)
+            notifications.measure(
+                Path(scratch), cases, concurrency, own_process=own_process, database_url=url
+            )
         )
     _write(report, "notify", out)
+
+
+def _workers(cases: int, concurrency: int, on_postgres: bool, out: Path | None) -> None:
+    console.print(f"[bold]workers[/]: {cases} whole cases with one worker, then with two ...")
+    with (
+        tempfile.TemporaryDirectory(prefix="whistle-bench-workers-") as scratch,
+        _database(on_postgres) as url,
+    ):
+        runs = asyncio.run(scale_out.measure(Path(scratch), cases, concurrency, url))
+    database = "postgresql" if on_postgres else "sqlite"
+    _write({"database": database, "concurrency": concurrency, "runs": runs}, "workers", out)
+
+
+@contextmanager
+def _database(on_postgres: bool) -> Iterator[str | None]:
+    """None (each stack's own SQLite file), or a throwaway PostgreSQL server's URL."""
+    if not on_postgres:
+        yield None
+        return
+    undo_on_stop()
+    with postgres() as url:
+        if url is None:
+            raise typer.BadParameter(NOT_HERE, param_hint="--postgres")
+        yield url
 
 
 def _write(report: dict[str, Any], name: str, out: Path | None) -> None:
