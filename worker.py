@@ -96,7 +96,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             task_queue=settings.task_queue,
             http_port=settings.worker_http_port or None,
         )
-        # Not ready once stopping: a load balancer sends no more work while it drains.
+        # Not ready once stopping: the probes see it drain (work comes by polling Temporal).
         serving = worker_http(
             settings,
             engine=engine,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -20,8 +21,11 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from casework.connection import TemporalUnreachable
 from models.errors import EngineUnavailable
 from models.search_attributes import KEYS, type_name
+
+log = structlog.get_logger("whistle.worker")
 
 
 class SearchAttributesMissing(EngineUnavailable):
@@ -71,11 +75,20 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     try:
         have = await registered(client, namespace)
     except RPCError as err:
-        if err.status != RPCStatusCode.UNIMPLEMENTED:
-            raise _missing(namespace, KEYS, f"cannot list them: {err.message}") from None
-        # The time-skipping test server cannot list them, only add them.
-        await register(client, namespace)
-        return [key.name for key in KEYS]
+        if err.status == RPCStatusCode.UNIMPLEMENTED:
+            # The time-skipping test server cannot list them, only add them.
+            await register(client, namespace)
+            return [key.name for key in KEYS]
+        if err.status == RPCStatusCode.PERMISSION_DENIED:
+            # Credentials without the operator service: the operator has added them (the
+            # README's commands) or cases stall until they do; never stop the worker here.
+            log.warning(
+                "search attributes not checked: listing them was refused",
+                namespace=namespace,
+                commands=create_commands(namespace),
+            )
+            return []
+        raise TemporalUnreachable(f"cannot list search attributes: {err.message}") from None
     wrong = [k for k in KEYS if k.name in have and have[k.name] != k.indexed_value_type]
     if wrong:
         names = ", ".join(f"{k.name} (must be {type_name(k)})" for k in wrong)

@@ -123,8 +123,6 @@ def _print_board(document: dict[str, Any]) -> None:
         return
     zone = output.display_zone()
     now = datetime.fromisoformat(document["at"])
-    # The zone in the caption and the times unwrapped: on an 80-column terminal a long
-    # header would squeeze the date onto two lines.
     # Case ids and times whole; the zone in the caption: on an 80-column terminal a long
     # header squeezed the date onto two lines and cut case ids short.
     table = Table(caption=f"times in {zone}")

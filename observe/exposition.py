@@ -23,5 +23,7 @@ def allowed(authorization: str | None, token: str | None) -> bool:
     request must carry it as a bearer token."""
     if not token:
         return True
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    return hmac.compare_digest(given.encode(), token.encode())
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":  # the scheme's name is case-insensitive (RFC 9110)
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())

@@ -12,8 +12,14 @@ import httpx
 import structlog
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from models.errors import EngineUnavailable
+
 FETCH_SECONDS = 2.0
 log = structlog.get_logger("whistle.observe")
+
+
+class HttpPortUnavailable(EngineUnavailable):
+    """A port of the worker's (its HTTP port, the SDK's exporter) cannot be bound."""
 
 
 class SdkMetrics:
@@ -48,7 +54,7 @@ def sdk_metrics() -> SdkMetrics:
             return SdkMetrics(Runtime(telemetry=TelemetryConfig(metrics=config)), port)
         except Exception as err:  # the bridge raises a bare error on a taken port
             error = err
-    raise RuntimeError(f"the Temporal SDK's metrics exporter could not bind: {error}")
+    raise HttpPortUnavailable(f"the Temporal SDK's metrics exporter could not bind: {error}")
 
 
 def _free_port() -> int:

@@ -22,16 +22,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.client import Client
 
-from models.errors import EngineUnavailable
 from observe.collectors import ProjectionCollector
 from observe.exposition import CONTENT_TYPE, allowed, render
 from observe.health import database_check, readiness, temporal_check, worker_check
-from observe.sdk import SdkMetrics
+from observe.sdk import HttpPortUnavailable, SdkMetrics
 from settings import Settings
-
-
-class HttpPortUnavailable(EngineUnavailable):
-    """The worker's HTTP port cannot be bound."""
 
 
 def worker_app(

@@ -12,8 +12,8 @@ import itertools
 import os
 import socket
 
-UI_OFFSET = 1000
-"""The embedded Temporal server's web UI listens this far above its port."""
+from engine.embedded import UI_PORT_OFFSET as UI_OFFSET
+
 _SPAN = 4000
 _INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 _BASE = 20000 + _SPAN * _INDEX

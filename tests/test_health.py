@@ -24,7 +24,8 @@ from temporalio.client import Client
 from engine.exits import EXIT_UNAVAILABLE
 from observe import health
 from observe.health import database_check, readiness, worker_check
-from observe.worker_http import HttpPortUnavailable, serving, worker_app
+from observe.sdk import HttpPortUnavailable
+from observe.worker_http import serving, worker_app
 from settings import Settings
 from tests.apikit import serve_api
 from tests.casekit import TASK_QUEUE

@@ -25,7 +25,7 @@ from store.engine import make_engine
 from store.keyset import decode_cursor, encode_cursor
 from store.principals import add_principal, issue_token
 from store.projection import write_many
-from store.reads import CaseFilter, CaseScope, search_page
+from store.reads import OPEN_INDEX, OPEN_STATUSES_SQL, CaseFilter, CaseScope, search_page
 from tests.casekit import aid
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -221,3 +221,18 @@ def test_the_cli_pages_by_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         assert bad.exit_code == 2 and "after: " in bad.stderr
     finally:
         get_settings.cache_clear()
+
+
+def test_the_open_cases_index_is_the_one_the_overdue_query_names(tmp_path: Path) -> None:
+    """SQLite uses a partial index only for a query repeating its predicate (and the
+    overdue list insists on it): the migrated index must say what the models say, or a
+    new open status would make every overdue list fail."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'open.db'}")
+    with engine.connect() as conn:
+        created = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (OPEN_INDEX,)
+        ).scalar_one()
+    assert created.endswith(f"WHERE {OPEN_STATUSES_SQL}")
+    where = CaseFilter(overdue=True)
+    assert search_page(engine, where, CaseScope(), datetime.now(UTC)) == ([], None)
+    engine.dispose()

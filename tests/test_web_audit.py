@@ -4,6 +4,7 @@ assessment's charts and lists, both spreadsheets, and 403 for everyone else."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator
@@ -207,8 +208,12 @@ async def test_an_open_case_replays_too(
     )
     case_id = raised["case_id"]
     try:
-        page = await auditor.get(f"/audit/case/{case_id}")
-        assert page.status_code == 200, page.text
+        for _ in range(100):  # the ledger is checked against the projection, which follows
+            page = await auditor.get(f"/audit/case/{case_id}")
+            assert page.status_code == 200, page.text
+            if "台账完整" in page.text:
+                break
+            await asyncio.sleep(0.2)
         assert "重放一致" in page.text and "台账完整" in page.text
         assert "已归档" not in page.text
     finally:

@@ -21,7 +21,8 @@ OPEN = "status IN ('awaiting_report_in', 'in_progress', 'joint_meeting', 'awaiti
 
 TEXT_INDEX = "ix_cases_text_trgm"
 SEARCHED_TEXT = "((((title || '\n') || category) || '\n') || compound)"
-"""As ``store.reads.SEARCHED_TEXT`` renders it: keep them in step."""
+"""As ``models.tables.SEARCHED_TEXT_SQL`` declares it (the text search reads that very
+expression): keep them in step."""
 
 
 def upgrade() -> None:
