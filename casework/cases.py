@@ -162,10 +162,22 @@ async def read_case(client: Client, case_id: str) -> CaseState:
         )
     except RPCError as err:
         raise translate(case_id, err) from None
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        # not a case (another workflow type in the namespace), or a broken one
-        raise CaseNotFound(f"case: no case {case_id!r}") from None
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+        raise await _unanswered(client, case_id, err) from None
     return state
+
+
+async def _unanswered(client: Client, case_id: str, err: Exception) -> WhistleError:
+    """Why a case's query failed: another workflow type in the namespace is no case
+    (404); a case whose worker could not answer now (its task timed out with a worker
+    that died, say) is unavailable (503: ask again), never "no case"."""
+    try:
+        described = await _handle(client, case_id).describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as describing:
+        return translate(case_id, describing)
+    if described.workflow_type != WhistleCase.__name__:
+        return CaseNotFound(f"case: no case {case_id!r}")
+    return TemporalRefused(f"case: {case_id} could not be read just now ({err}); ask again")
 
 
 def translate(case_id: str, err: RPCError) -> WhistleError:
