@@ -1,7 +1,6 @@
 """A workflow of another type in the namespace is no case: reading it answers "no
-case" (404). A case whose worker cannot answer just now is unavailable (503, ask
-again), never "no case": ``tests/test_scale_out.py`` met it under load, a case raised
-a moment before its worker died."""
+case" (404). A case whose query fails (its worker cannot answer just now) is
+unavailable instead (503, ask again): a case must never be reported missing."""
 
 from __future__ import annotations
 
