@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from models.publication import CaseSummary
 from models.tables import CaseRecord
 
 
@@ -39,3 +41,30 @@ def case_row(
         resolve_deadline=at("resolve"),
         confirmation_deadline=at("confirmation"),
     )
+
+
+def case_summary(case_id: str, raised_at: datetime, **fields: Any) -> CaseSummary:
+    """A case's summary as the workflow publishes it, ``fields`` over plain defaults."""
+    values: dict[str, Any] = {
+        "case_id": case_id,
+        "compound": "Anningyuan",
+        "category": "fire_lane",
+        "title": "Car blocking the fire lane",
+        "level": "emergency",
+        "status": "in_progress",
+        "lead": "fire_rescue",
+        "departments": ["fire_rescue", "police"],
+        "raised_by": "branch",
+        "raised_at": raised_at,
+        "updated_at": raised_at,
+        "report_in_deadline": None,
+        "resolve_deadline": None,
+        "confirmation_deadline": None,
+        "satisfaction": None,
+        "closing": None,
+        "returns": 0,
+        "redos": 0,
+        "policy_version": "p-test",
+        **fields,
+    }
+    return CaseSummary(**values)

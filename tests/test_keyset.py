@@ -27,6 +27,7 @@ from store.principals import add_principal, issue_token
 from store.projection import write_many
 from store.reads import OPEN_INDEX, OPEN_STATUSES_SQL, CaseFilter, CaseScope, search_page
 from tests.casekit import aid
+from tests.rowkit import case_summary
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 PAGE = 5
@@ -39,26 +40,16 @@ def any_engine(request: pytest.FixtureRequest, engine: Engine) -> Engine:
 
 
 def summary(case_id: str, compound: str, raised_at: datetime, status: str) -> CaseSummary:
-    return CaseSummary(
-        case_id=case_id,
+    return case_summary(
+        case_id,
+        raised_at,
         compound=compound,
         category="parking",
         title=f"keyset {case_id}",
-        level="emergency",
         status=status,
         lead="police",
         departments=["police", "fire_rescue"],
-        raised_by="branch",
-        raised_at=raised_at,
-        updated_at=raised_at,
         report_in_deadline=raised_at + timedelta(hours=2),
-        resolve_deadline=None,
-        confirmation_deadline=None,
-        satisfaction=None,
-        closing=None,
-        returns=0,
-        redos=0,
-        policy_version="p-test",
     )
 
 

@@ -34,6 +34,7 @@ from store.engine import make_engine
 from store.projection import write_many
 from tests.apikit import serve_api
 from tests.ports import free_port
+from tests.rowkit import case_summary
 from tests.stackkit import QUEUE, running_stack
 
 PROMETHEUS = Path("/usr/bin/prometheus")
@@ -53,27 +54,7 @@ def sqlite(tmp_path: Path) -> Iterator[Engine]:
 
 
 def summary(case_id: str, level: str = "emergency", status: str = "in_progress") -> CaseSummary:
-    return CaseSummary(
-        case_id=case_id,
-        compound="Anningyuan",
-        category="fire_lane",
-        title="Car blocking the fire lane",
-        level=level,
-        status=status,
-        lead="fire_rescue",
-        departments=["fire_rescue", "police"],
-        raised_by="branch",
-        raised_at=T0,
-        updated_at=T0,
-        report_in_deadline=None,
-        resolve_deadline=None,
-        confirmation_deadline=None,
-        satisfaction=None,
-        closing=None,
-        returns=0,
-        redos=0,
-        policy_version="p-test",
-    )
+    return case_summary(case_id, T0, level=level, status=status)
 
 
 def ev(seq: int, kind: str, at: datetime, **fields: Any) -> CaseEvent:
@@ -100,14 +81,18 @@ def test_publishing_counts_each_new_event_once(sqlite: Engine) -> None:
     by_deadline = {"from_level": "emergency", "to_level": "enforcement", "cause": "deadline_missed"}
     by_hand = {"from_level": "enforcement", "to_level": "joint", "cause": "action"}
     missed_labels = {"deadline": "report_in", "level": "emergency"}
-    before = (
-        sample("whistle_escalations_total", **by_deadline),
-        sample("whistle_escalations_total", **by_hand),
-        sample("whistle_deadlines_missed_total", **missed_labels),
-        sample("whistle_escalation_lag_seconds_count"),
-        sample("whistle_escalation_lag_seconds_sum"),
-        sample("whistle_events_projected_total", kind="escalated"),
-    )
+
+    def counted() -> tuple[float, ...]:
+        return (
+            sample("whistle_escalations_total", **by_deadline),
+            sample("whistle_escalations_total", **by_hand),
+            sample("whistle_deadlines_missed_total", **missed_labels),
+            sample("whistle_escalation_lag_seconds_count"),
+            sample("whistle_escalation_lag_seconds_sum"),
+            sample("whistle_events_projected_total", kind="escalated"),
+        )
+
+    before = counted()
     publisher = CasePublisher(sqlite)
     environment = ActivityEnvironment()
     first = CaseChanges(summary=summary("case-metrics-1"), events=events[:4])
@@ -115,14 +100,7 @@ def test_publishing_counts_each_new_event_once(sqlite: Engine) -> None:
     # The first batch, the second overlapping it, and both again (retries): each event once.
     for changes in (first, second, first, second):
         environment.run(publisher.publish_case_changes, changes)
-    after = (
-        sample("whistle_escalations_total", **by_deadline),
-        sample("whistle_escalations_total", **by_hand),
-        sample("whistle_deadlines_missed_total", **missed_labels),
-        sample("whistle_escalation_lag_seconds_count"),
-        sample("whistle_escalation_lag_seconds_sum"),
-        sample("whistle_events_projected_total", kind="escalated"),
-    )
+    after = counted()
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 2, 1, 3.0, 2]
 
 
