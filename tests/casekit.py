@@ -134,31 +134,24 @@ async def final_state(client: Client, case_id: str) -> CaseState:
 async def history_length(client: Client, case_id: str, *, timeout: float = 30.0) -> int:
     """Events in the case's history once it is at rest (no task or activity in flight).
 
-    A count taken while an activity is still running would grow by that activity's
-    completion later, so never at rest within ``timeout`` is an error, not a count.
+    The count and the in-flight check come from one ``describe`` (one snapshot of the
+    case's mutable state): fetching the events and then describing would let an activity
+    finish in between and hide its five events. A count taken while anything is in
+    flight would grow later, so never at rest within ``timeout`` is an error, not a count.
     """
     handle = client.get_workflow_handle(case_id)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        events = [e async for e in handle.fetch_history_events()]
-        described = await handle.describe()
-        last = events[-1].event_type if events else None
-        raw = described.raw_description
-        at_rest = (
-            last
-            not in (
-                EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-            )
-            and not raw.pending_activities
-            and not raw.HasField("pending_workflow_task")
-        )
-        if at_rest:
-            return len(events)
+        raw = (await handle.describe()).raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return raw.workflow_execution_info.history_length
         if loop.time() > deadline:
             pending = [a.activity_type.name for a in raw.pending_activities]
-            raise AssertionError(f"{case_id} not at rest after {timeout} s: {last}, {pending}")
+            task = raw.HasField("pending_workflow_task")
+            raise AssertionError(
+                f"{case_id} not at rest after {timeout} s: workflow task {task}, {pending}"
+            )
         await asyncio.sleep(0.05)
 
 
