@@ -143,7 +143,7 @@ def district_rates(engine: Engine, periods: list[Period]) -> list[dict[str, floa
     added up over the cases."""
     found = district_totals(engine, periods)
     if found is None:
-        pooled = totals(engine, "compound", periods, by_key=False)
+        pooled = totals(engine, "compound", periods, by_key=False, counts_only=True)
         found = [pooled.get((i, None), Totals()) for i in range(len(periods))]
     return [{rate: document(row, None)[rate] for rate in RATES} for row in found]
 

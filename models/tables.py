@@ -289,7 +289,19 @@ class RateCounts(SQLModel):
     on_time_completion_hits: int = 0
 
 
-class CaseCreditRecord(RateCounts, table=True):
+class CreditSums(RateCounts):
+    """Everything the assessment adds up about a group, besides its cases: the rates'
+    counts, dispatches, escalations, and the count and sum of each kind of time."""
+
+    dispatches: int = 0
+    escalations: int = 0
+    report_in_count: int = 0
+    report_in_micros: int = Field(default=0, sa_type=BigInteger)
+    resolve_count: int = 0
+    resolve_micros: int = Field(default=0, sa_type=BigInteger)
+
+
+class CaseCreditRecord(CreditSums, table=True):
     """What one case is charged to one group (a unit, its compound, a whistle), kept
     by the projection in the transaction that writes the case's events
     (``store.credits``), so the assessment adds up rows instead of replaying cases.
@@ -307,12 +319,22 @@ class CaseCreditRecord(RateCounts, table=True):
     raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     compound: str = Field(max_length=SHORT_MAX)
-    dispatches: int = 0
-    escalations: int = 0
-    report_in_count: int = 0
-    report_in_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    resolve_count: int = 0
-    resolve_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class CreditDayRecord(CreditSums, table=True):
+    """A group's credits of the cases raised in one UTC day, added up, kept with the
+    credits (``store.credit_days``): a quarter's assessment adds up ~90 rows a group,
+    and only the hours at its ends (a local quarter starts mid-way through a UTC day)
+    from the cases' own credits."""
+
+    __tablename__ = "credit_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grouping: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True, max_length=SHORT_MAX)
+    day: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    """Midnight UTC."""
+    cases: int = 0
 
 
 class CreditKeyRecord(SQLModel, table=True):

@@ -1,9 +1,12 @@
 """The assessment added up in SQL from the projection's credits (``store.credits``).
 
-A period's totals are sums over the credit rows of the cases raised in it, and
-the 90th percentile is a rank among its time rows (a window function): the
-database does the work, and Python holds one row per group, however many cases
-there are. SQLite and PostgreSQL run the same statements.
+A period's totals are sums over its whole UTC days, kept by ``store.credit_days``,
+and over the credit rows of the cases raised in the hours at its two ends (a period
+seldom starts at midnight UTC). The distinct compounds are counted over the credit
+rows, and each 90th percentile is a rank among the period's time rows, read in
+order and cut (``ORDER BY ... DESC LIMIT 1 OFFSET n - rank``: the database keeps
+only the top tenth, not a sort of every time). Python holds one row per group,
+however many cases there are. SQLite and PostgreSQL run the same statements.
 """
 
 from __future__ import annotations
@@ -13,11 +16,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.engine import Connection, Engine
 
 from audit.charging import MEASURES, TIMED
 from audit.totals import Totals, p90_rank
+from store.credit_days import DAYS, SUMMED, day_of, next_day
 from store.credits import CREDIT_TIMES, CREDITS, KEYS
 
 Period = tuple[datetime | None, datetime | None]
@@ -38,12 +52,6 @@ def _within(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(true(), *terms)
 
 
-def _period_of(column: Any, periods: Sequence[Period]) -> ColumnElement[Any]:
-    if len(periods) == 1:
-        return literal(0)
-    return case(*((_within(column, p), i) for i, p in enumerate(periods)), else_=literal(-1))
-
-
 def _check_apart(periods: Sequence[Period]) -> None:
     low = datetime.min.replace(tzinfo=UTC)
     high = datetime.max.replace(tzinfo=UTC)
@@ -59,12 +67,33 @@ def _keys(grouping: str) -> Any:
     return select(KEYS.c.key).where(KEYS.c.grouping == grouping)
 
 
-def _covering(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
-    starts = [start for start, _ in periods]
-    ends = [end for _, end in periods]
-    first = None if None in starts else min(s for s in starts if s is not None)
-    last = None if None in ends else max(e for e in ends if e is not None)
-    return _within(column, (first, last))
+def _rows(table: Any, at: Any, cases: Any, grouping: str, which: int, span: Period) -> Select[Any]:
+    return select(
+        literal_column(str(which)).label("period"),
+        table.c.key,
+        cases.label("cases"),
+        *(table.c[name] for name in SUMMED),
+    ).where(table.c.grouping == grouping, table.c.key.in_(_keys(grouping)), _within(at, span))
+
+
+def _parts(grouping: str, which: int, period: Period) -> list[Select[Any]]:
+    """The period's whole days, and the cases of the hours before and after them."""
+    start, end = period
+    first = None if start is None else next_day(start)
+    last = None if end is None else day_of(end)
+    credits = CREDITS.c
+    if first is not None and last is not None and first >= last:  # within one day or two
+        return [_rows(CREDITS, credits.raised_at, literal_column("1"), grouping, which, period)]
+    parts = [_rows(DAYS, DAYS.c.day, DAYS.c.cases, grouping, which, (first, last))]
+    if start is not None and first is not None and start < first:
+        before = (start, first)
+        parts.append(
+            _rows(CREDITS, credits.raised_at, literal_column("1"), grouping, which, before)
+        )
+    if end is not None and last is not None and last < end:
+        after = (last, end)
+        parts.append(_rows(CREDITS, credits.raised_at, literal_column("1"), grouping, which, after))
+    return parts
 
 
 def totals(
@@ -77,39 +106,31 @@ def totals(
 ) -> dict[GroupKey, Totals]:
     """Each period's totals for each group of ``grouping`` (or pooled, without ``by_key``).
 
-    The periods must not overlap: a case counts in the first that holds it.
-    ``counts_only``: no times and no count of compounds (they cost a sort each);
-    the rates, cases and dispatches only."""
+    The periods must not overlap. ``counts_only``: no times and no count of compounds
+    (they read every credit of the period); the rates, cases and dispatches only."""
     if not periods:
         return {}
     _check_apart(periods)
-    period = _period_of(CREDITS.c.raised_at, periods).label("period")
-    key = CREDITS.c.key if by_key else literal(None).label("key")
-    sums = [func.sum(CREDITS.c[name]) for name in _SUMMED]
+    rows = union_all(
+        *(part for which, period in enumerate(periods) for part in _parts(grouping, which, period))
+    ).subquery()
+    key = rows.c.key if by_key else literal_column("NULL").label("key")
     query = (
         select(
-            period,
+            rows.c.period,
             key,
-            func.count(),
-            literal(0) if counts_only else func.count(CREDITS.c.compound.distinct()),
-            *sums,
+            func.sum(rows.c.cases),
+            *(func.sum(rows.c[name]) for name in SUMMED),
         )
-        .where(
-            CREDITS.c.grouping == grouping,
-            CREDITS.c.key.in_(_keys(grouping)),
-            _covering(CREDITS.c.raised_at, periods),
-        )
-        .group_by(period, *([CREDITS.c.key] if by_key else []))
+        .group_by(rows.c.period, *([rows.c.key] if by_key else []))
+        .having(func.sum(rows.c.cases) > 0)  # a day's row of a group all its cases left
     )
     found: dict[GroupKey, Totals] = {}
     with engine.connect() as conn:
         for row in conn.execute(query):
-            if row[0] < 0:
-                continue  # between the periods asked for
-            summed = dict(zip(_SUMMED, (int(value or 0) for value in row[4:]), strict=True))
-            found[(row[0], row[1])] = Totals(
-                cases=row[2],
-                compounds=row[3],
+            summed = dict(zip(SUMMED, (int(value or 0) for value in row[3:]), strict=True))
+            found[(int(row[0]), row[1])] = Totals(
+                cases=int(row[2]),
                 dispatches=summed["dispatches"],
                 escalations=summed["escalations"],
                 units={m: summed[f"{m}_units"] for m in MEASURES},
@@ -119,46 +140,55 @@ def totals(
             )
         if counts_only:
             return found
-        for (at, group, measure), value in _p90s(conn, grouping, periods, by_key):
-            if (at, group) in found:
-                found[(at, group)].p90s[measure] = value
+        for which, period in enumerate(periods):
+            mine = {group: kept for (at, group), kept in found.items() if at == which}
+            for group, count in _compounds(conn, grouping, period, by_key):
+                if group in mine:  # pooled, a period without a case still counts
+                    mine[group].compounds = count
+            p90 = _p90s(grouping, period, by_key)
+            for group, kept in mine.items():
+                for measure, count in kept.timed.items():
+                    if count:
+                        skip = count - p90_rank(count)  # the rank-th smallest, from the top
+                        chosen = {"measure": measure, "skip": skip, "group": group}
+                        kept.p90s[measure] = int(conn.execute(p90, chosen).scalar_one())
     return found
 
 
-_SUMMED = (
-    "dispatches",
-    "escalations",
-    *(f"{m}_{part}" for m in MEASURES for part in ("units", "hits")),
-    *(f"{m}_{part}" for m in TIMED for part in ("count", "micros")),
-)
+def _group(table: Any, grouping: str, by_key: bool) -> ColumnElement[bool]:
+    """The grouping's rows: of one group (``:group``), or of every group."""
+    key = table.c.key == bindparam("group") if by_key else table.c.key.in_(_keys(grouping))
+    return and_(table.c.grouping == grouping, key)
 
 
-def _p90s(
-    conn: Any, grouping: str, periods: Sequence[Period], by_key: bool
-) -> list[tuple[tuple[int, str | None, str], int]]:
-    """The nearest-rank 90th percentile of each period's, group's and measure's times."""
+def _compounds(
+    conn: Connection, grouping: str, period: Period, by_key: bool
+) -> list[tuple[str | None, int]]:
+    """How many compounds each group's cases of the period came from."""
+    key = CREDITS.c.key if by_key else literal_column("NULL").label("key")
+    query = select(key, func.count(CREDITS.c.compound.distinct())).where(
+        CREDITS.c.grouping == grouping,
+        CREDITS.c.key.in_(_keys(grouping)),
+        _within(CREDITS.c.raised_at, period),
+    )
+    if by_key:
+        query = query.group_by(CREDITS.c.key)
+    return [(row[0], int(row[1])) for row in conn.execute(query)]
+
+
+def _p90s(grouping: str, period: Period, by_key: bool) -> Select[Any]:
+    """The nearest-rank 90th percentile of a group's (``:group``) times of a
+    ``:measure``: skipping the ``:skip`` largest. One statement for every group and
+    measure (the database prepares it once)."""
     times = CREDIT_TIMES.c
-    period = _period_of(times.raised_at, periods)
-    partition = [period, times.measure, *([times.key] if by_key else [])]
-    ranked = (
-        select(
-            period.label("period"),
-            (times.key if by_key else literal(None)).label("key"),
-            times.measure,
-            times.micros,
-            func.row_number().over(partition_by=partition, order_by=times.micros).label("rank"),
-            func.count().over(partition_by=partition).label("count"),
-        )
+    return (
+        select(times.micros)
         .where(
-            times.grouping == grouping,
-            times.key.in_(_keys(grouping)),
-            times.measure.in_(TIMED),
-            _covering(times.raised_at, periods),
+            _group(CREDIT_TIMES, grouping, by_key),
+            times.measure == bindparam("measure"),
+            _within(times.raised_at, period),
         )
-        .subquery()
+        .order_by(times.micros.desc())
+        .limit(1)
+        .offset(bindparam("skip"))
     )
-    chosen = select(ranked.c.period, ranked.c.key, ranked.c.measure, ranked.c.micros).where(
-        ranked.c.period >= 0,
-        ranked.c.rank == p90_rank(ranked.c.count),
-    )
-    return [((row[0], row[1], row[2]), int(row[3])) for row in conn.execute(chosen)]

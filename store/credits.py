@@ -35,8 +35,7 @@ from models.tables import (
     CaseRecord,
     CreditKeyRecord,
 )
-from store import district_hours
-from store.district_hours import COUNTED, POOLED
+from store import credit_days, district_hours
 from store.upserts import insert_ignoring_duplicates
 
 CREDITED = (*GROUPINGS, REACHED)
@@ -88,8 +87,9 @@ def credit_rows(case: CaseFacts, events: Sequence[EventFacts]) -> tuple[Rows, Ro
     return credits, times
 
 
-def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
-    """Recompute the credits of these cases from the ledger the transaction sees."""
+def recredit(conn: Connection, case_ids: Iterable[str], *, days: bool = True) -> int:
+    """Recompute the credits of these cases from the ledger the transaction sees
+    (``days=False``: not their days, in a migration before they existed)."""
     ids = sorted(set(case_ids))
     if not ids:
         return 0
@@ -124,10 +124,10 @@ def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
         more_credits, more_times = credit_rows(case, ledgers[case.case_id])
         credits += more_credits
         times += more_times
-    kept = select(CREDITS.c.grouping, CREDITS.c.raised_at, *(CREDITS.c[n] for n in COUNTED))
-    old = conn.execute(kept.where(CREDITS.c.case_id.in_(ids), CREDITS.c.grouping == POOLED))
-    before = district_hours.counts(dict(row) for row in old.mappings())
-    district_hours.shift(conn, before, district_hours.counts(credits))
+    old = [dict(row) for row in conn.execute(_old_credits(ids)).mappings()]
+    district_hours.shift(conn, district_hours.counts(old), district_hours.counts(credits))
+    if days:
+        credit_days.shift(conn, credit_days.sums(old), credit_days.sums(credits))
     conn.execute(delete(CREDITS).where(CREDITS.c.case_id.in_(ids)))
     conn.execute(delete(CREDIT_TIMES).where(CREDIT_TIMES.c.case_id.in_(ids)))
     if credits:
@@ -140,19 +140,28 @@ def recredit(conn: Connection, case_ids: Iterable[str]) -> int:
     return len(facts)
 
 
+def _old_credits(ids: list[str]) -> Any:
+    """What the days and hours hold of these cases now."""
+    summed = (CREDITS.c[name] for name in credit_days.SUMMED)
+    columns = (CREDITS.c.grouping, CREDITS.c.key, CREDITS.c.raised_at, *summed)
+    return select(*columns).where(CREDITS.c.case_id.in_(ids))
+
+
 def _next_cases(conn: Connection, after: str, batch: int) -> list[str]:
     query = select(_CASES.c.case_id).where(_CASES.c.case_id > after)
     return list(conn.execute(query.order_by(_CASES.c.case_id).limit(batch)).scalars())
 
 
-def _finish(conn: Connection) -> None:
+def _finish(conn: Connection, *, days: bool = True) -> None:
     """Credits of cases no longer in the projection (a restore of an older copy) go;
-    the district's hours are added up again from what stays."""
+    the district's hours and the groups' days are added up again from what stays."""
     for table in (CREDITS, CREDIT_TIMES):
         conn.execute(delete(table).where(table.c.case_id.not_in(select(_CASES.c.case_id))))
     credited = select(CREDITS.c.key).where(CREDITS.c.grouping == KEYS.c.grouping).distinct()
     conn.execute(delete(KEYS).where(KEYS.c.key.not_in(credited)))
     district_hours.refill(conn, CREDITS)
+    if days:
+        credit_days.refill(conn, CREDITS)
 
 
 def rebuild(
@@ -172,11 +181,12 @@ def rebuild(
             progress(done)
 
 
-def rebuild_on(conn: Connection, batch: int = REBUILD_BATCH) -> int:
-    """``rebuild`` inside one transaction (a migration's)."""
+def rebuild_on(conn: Connection, batch: int = REBUILD_BATCH, *, days: bool = True) -> int:
+    """``rebuild`` inside one transaction (a migration's); ``days=False`` before the
+    groups' days existed (migration 0011 adds them up from the credits)."""
     done, after = 0, ""
     while ids := _next_cases(conn, after, batch):
-        done += recredit(conn, ids)
+        done += recredit(conn, ids, days=days)
         after = ids[-1]
-    _finish(conn)
+    _finish(conn, days=days)
     return done

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from audit.charging import MEASURES, utc
 from audit.totals import Totals
 from models.tables import DistrictHourRecord
-from store.upserts import insert_for
+from store import rollup
 
 HOURS = DistrictHourRecord.__table__  # type: ignore[attr-defined]
 POOLED = "compound"
@@ -52,19 +52,15 @@ def counts(rows: Iterable[Mapping[str, Any]]) -> Counts:
 
 
 def shift(conn: Connection, old: Counts, new: Counts) -> None:
-    """Add ``new - old`` to the hours; a hour's row is made when first needed."""
-    changes = []
-    for hour in sorted(set(old) | set(new)):  # one order: no deadlock between writers
-        before = old.get(hour, [0] * (1 + len(COUNTED)))
-        after = new.get(hour, [0] * (1 + len(COUNTED)))
-        delta = [b - a for a, b in zip(before, after, strict=True)]
-        if any(delta):
-            changes.append({"hour": hour, **dict(zip(("cases", *COUNTED), delta, strict=True))})
-    if not changes:
-        return
-    insert = insert_for(conn, HOURS)
-    add = {name: HOURS.c[name] + insert.excluded[name] for name in ("cases", *COUNTED)}
-    conn.execute(insert.on_conflict_do_update(index_elements=[HOURS.c.hour], set_=add), changes)
+    """Add ``new - old`` to the hours."""
+    rollup.shift(
+        conn,
+        HOURS,
+        ("hour",),
+        ("cases", *COUNTED),
+        {(hour,): row for hour, row in old.items()},
+        {(hour,): row for hour, row in new.items()},
+    )
 
 
 def refill(conn: Connection, credits: Any) -> None:

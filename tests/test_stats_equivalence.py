@@ -28,11 +28,13 @@ from audit.stats import (
     stats,
     unit_kinds,
 )
-from audit.totals import document, of_tally
+from audit.totals import Totals, document, of_tally
 from bench.lives import Life, live
 from models.levels import LEVEL_NAMES
 from models.periods import quarter_bounds
 from models.publication import CaseChanges
+from store.assessment import totals
+from store.credit_days import DAYS, SUMMED
 from store.credits import CREDIT_TIMES, CREDITS, rebuild
 from store.district_hours import HOURS
 from store.engine import make_engine
@@ -44,6 +46,7 @@ YEAR = 2031
 shared (a period here may run on without an end)."""
 UNITS = ["police_a", "police_b", "fire_a", "urban_a", "urban_b", "housing_a"]
 COMPOUNDS = ["anning", "heping", "xinyuan", "beili"]
+UTC_MIDNIGHTS = (datetime(YEAR, 8, 1, tzinfo=UTC), datetime(YEAR, 9, 1, tzinfo=UTC))
 
 
 def _lives(seed: int, count: int) -> list[Life]:
@@ -58,6 +61,8 @@ def _lives(seed: int, count: int) -> list[Life]:
             raised = q3 + timedelta(minutes=rng.randint(0, 180 * 24 * 60))
         if i % 50 == 0:
             raised = q4  # on the very instant a quarter begins
+        if i % 50 in (10, 20):  # on a UTC midnight, where a day's sums begin
+            raised = UTC_MIDNIGHTS[i % 50 // 10 - 1]
         lives.append(
             live(
                 rng,
@@ -87,10 +92,23 @@ def _written(engine: Engine, lives: list[Life], seed: int) -> None:
 
 
 def _periods() -> list[tuple[datetime | None, datetime | None]]:
+    """Quarters (whole UTC days and the hours at both ends), an odd start, open ends,
+    whole UTC days only, within one UTC day, and across one midnight."""
     q3 = quarter_bounds(f"{YEAR}Q3", ZONE)
     q4 = quarter_bounds(f"{YEAR}Q4", ZONE)
     odd_start = datetime(YEAR, 8, 17, 13, 45, tzinfo=ZONE)
-    return [q3, q4, (q3[0], q4[1]), (odd_start, q4[0]), (odd_start, None)]
+    august, september = UTC_MIDNIGHTS
+    return [
+        q3,
+        q4,
+        (q3[0], q4[1]),
+        (odd_start, q4[0]),
+        (odd_start, None),
+        (None, q3[0]),
+        (august, september),
+        (september + timedelta(hours=1), september + timedelta(hours=23)),
+        (september - timedelta(hours=9), september + timedelta(hours=5)),
+    ]
 
 
 def _counts_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +118,7 @@ def _counts_of(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _district(ledger: Ledger) -> dict[str, Any]:
-    """The district's rates recomputed: every case charged to one pooled group."""
+    """The district's row recomputed: every case charged to one pooled group."""
     pooled: dict[str, Tally] = defaultdict(Tally)
     charge = tallying(pooled)
 
@@ -109,8 +127,7 @@ def _district(ledger: Ledger) -> dict[str, Any]:
 
     for case, events in ledger:
         credit_case(case, events, "compound", tally)
-    row = document(of_tally(pooled["district"]), None)
-    return {rate: row[rate] for rate in RATES}
+    return document(of_tally(pooled["district"]), None)
 
 
 def _escalations(ledger: Ledger) -> dict[str, int]:
@@ -121,16 +138,20 @@ def _escalations(ledger: Ledger) -> dict[str, int]:
 
 
 def _credits(engine: Engine) -> list[tuple[object, ...]]:
+    year = (datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 2, tzinfo=UTC))
     with engine.connect() as conn:
         rows = []
         for table in (CREDITS, CREDIT_TIMES):
             found = conn.execute(select(table).where(table.c.case_id.like("eq-%")))
             rows += sorted(tuple(row) for row in found)
-        within = HOURS.c.hour.between(
-            datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 2, tzinfo=UTC)
-        )
-        rows += sorted(tuple(row) for row in conn.execute(select(HOURS).where(within)))
-    return rows
+        hours = conn.execute(select(HOURS).where(HOURS.c.hour.between(*year)))
+        rows += sorted(tuple(row) for row in hours)
+        days = list(conn.execute(select(DAYS).where(DAYS.c.day.between(*year))).mappings())
+    # A day all of whose cases' credits went to another group keeps a row of zeros
+    # until a rebuild: the same sums, as long as it is all zeros.
+    emptied = [row for row in days if not row["cases"]]
+    assert all(not any(row[name] for name in SUMMED) for row in emptied)
+    return rows + sorted(tuple(row.values()) for row in days if row["cases"])
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -154,13 +175,15 @@ def test_the_kept_assessment_is_the_recomputed_one(
             compared += len(kept)
             light = stats(engine, start=start, end=end, by=by, counts_only=True)["groups"]
             assert light == {key: _counts_of(row) for key, row in kept.items()}
+        pooled = totals(engine, "compound", [(start, end)], by_key=False)
+        assert document(pooled.get((0, None), Totals()), None) == _district(ledger), (start, end)
     assert compared > 50  # the periods held cases in every grouping
     # The quarters are on the hour (the district's hours); the odd period is not.
     for periods in (_periods()[:2], _periods()[3:4]):
         rows = district_rates(engine, periods)
         for (start, end), row in zip(periods, rows, strict=True):
             ledger = load_cases(engine, start, end)
-            assert row == _district(ledger)
+            assert row == {rate: _district(ledger)[rate] for rate in RATES}
             assert escalations_by_level(engine, start, end) == _escalations(ledger)
     with pytest.raises(ValueError, match="periods: must not overlap"):
         district_rates(engine, [_periods()[3], _periods()[4]])
