@@ -1,5 +1,10 @@
 """Check the ledger: every case's hash chain, its anchor on the case row, and
-its archive. Names the first broken link of each case."""
+its archive. Names the first broken link of each case.
+
+A case raised a moment ago may have neither its case row nor any event in the
+projection yet (the projection follows the workflow): that is "not yet
+projected", nothing to check and nothing broken. Events without their case row
+are a break."""
 
 from __future__ import annotations
 
@@ -23,10 +28,18 @@ class Verdict:
     events: int
     problem: str | None = None
     archived: bool = False
+    projected: bool = True
+    """False: neither the case row nor any event is in the projection yet."""
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        """The ledger was checked and holds."""
+        return self.projected and self.problem is None
+
+    @property
+    def broken(self) -> bool:
+        """The ledger was checked and a link is broken (``problem`` names it)."""
+        return self.problem is not None
 
 
 def verify_case(engine: Engine, case_id: str) -> Verdict:
@@ -40,6 +53,8 @@ def verify_case(engine: Engine, case_id: str) -> Verdict:
             )
         )
         archive = session.get(CaseArchiveRecord, case_id)
+    if case is None and not rows and archive is None:
+        return Verdict(case_id, 0, projected=False)
     problem = _chain_problem(case_id, case, rows)
     if problem is None and archive is not None:
         problem = _archive_problem(archive, rows)

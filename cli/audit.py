@@ -74,7 +74,8 @@ def verify(
         verdicts = [verify_case(engine, case_id)] if case_id else verify_all(engine)
     finally:
         engine.dispose()
-    broken = [v for v in verdicts if not v.ok]
+    broken = [v for v in verdicts if v.broken]
+    pending = [v for v in verdicts if not v.projected]
     if as_json:
         output.emit_json(
             {
@@ -83,6 +84,7 @@ def verify(
                     {
                         "case_id": v.case_id,
                         "ok": v.ok,
+                        "projected": v.projected,
                         "events": v.events,
                         "archived": v.archived,
                         "problem": v.problem,
@@ -93,10 +95,19 @@ def verify(
         )
     else:
         for v in verdicts:
+            if not v.projected:
+                output.console.print(
+                    f"{v.case_id}  [yellow]not yet projected[/]: neither its case row nor "
+                    "any event is in the projection yet (raised a moment ago, or no such case)"
+                )
+                continue
             mark = "[green]ok[/]" if v.ok else f"[bold red]BROKEN[/] {v.problem}"
             archived = "archived" if v.archived else "open or not yet archived"
             output.console.print(f"{v.case_id}  {v.events} events, {archived}: {mark}")
-        output.console.print(f"{len(verdicts)} cases checked, {len(broken)} broken")
+        summary = f"{len(verdicts)} cases checked, {len(broken)} broken"
+        if pending:
+            summary += f", {len(pending)} not yet projected"
+        output.console.print(summary)
     if broken:
         raise typer.Exit(1)
 

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from audit.archive import archive_case, load_archive
 from audit.replay import fetch_history, replay_history
 from audit.verify import verify_all, verify_case
 from models.case import Confirm, Reopen
+from models.ledger import GENESIS, event_hash
 from models.policy import Policy
 from models.tables import CaseArchiveRecord, CaseEventRecord, CaseRecord
 from store.engine import make_engine
@@ -176,6 +178,42 @@ def test_ledger_tampering_is_detected(
     assert not verdict.ok and verdict.problem is not None
     assert problem in verdict.problem
     assert [v.case_id for v in verify_all(engine) if not v.ok] == [case_id]
+
+
+def _raised_event(case_id: str) -> CaseEventRecord:
+    """A first event as the projection writes it, with its true hash."""
+    row = CaseEventRecord(
+        case_id=case_id,
+        seq=1,
+        kind="raised",
+        at=datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+        actor="branch:b",
+        level="publicity",
+    )
+    row.hash = event_hash(GENESIS, case_id, row, {})
+    return row
+
+
+def test_a_case_not_yet_projected_is_not_broken(tmp_path: Path) -> None:
+    """A case raised a moment ago has no case row and no events yet: it is not
+    yet projected, not broken; events without their case row still are broken."""
+    private = make_engine(f"sqlite:///{tmp_path}/fresh.db")
+    try:
+        fresh = verify_case(private, "just-raised")
+        assert not fresh.projected and fresh.problem is None
+        assert not fresh.broken and not fresh.ok and fresh.events == 0
+
+        with Session(private) as session:
+            session.add(_raised_event("orphan"))
+            session.commit()
+        orphan = verify_case(private, "orphan")
+        assert orphan.projected and orphan.broken and not orphan.ok
+        assert orphan.problem == "the case row is missing"
+        assert [(v.case_id, v.problem) for v in verify_all(private)] == [
+            ("orphan", "the case row is missing")
+        ]
+    finally:
+        private.dispose()
 
 
 def test_modified_archive_is_detected(ledger_copy: tuple[Engine, str]) -> None:

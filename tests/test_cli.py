@@ -189,6 +189,40 @@ def test_stats_rebuild_credits_a_ledger_put_back_by_hand(db: Path) -> None:
     assert again.exit_code == 0 and json.loads(again.stdout) == {"credited": 1}
 
 
+def test_audit_verify_tells_not_yet_projected_from_broken(db: Path) -> None:
+    """A case raised a moment ago (no case row, no events yet) is not broken."""
+    fresh = whistle("audit", "verify", "just-raised", "--json")
+    assert fresh.exit_code == 0, fresh.output
+    document = json.loads(fresh.stdout)
+    assert document["ok"] is True
+    assert document["cases"] == [
+        {
+            "case_id": "just-raised",
+            "ok": False,
+            "projected": False,
+            "events": 0,
+            "archived": False,
+            "problem": None,
+        }
+    ]
+    text = whistle("audit", "verify", "just-raised")
+    assert text.exit_code == 0, text.output
+    assert "not yet projected" in text.stdout and "BROKEN" not in text.stdout
+    assert "1 cases checked, 0 broken, 1 not yet projected" in text.stdout
+
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        session.add(
+            CaseEventRecord(
+                case_id="orphan", seq=1, kind="raised", at=NOW, actor="b", level="emergency"
+            )
+        )
+        session.commit()
+    engine.dispose()
+    orphan = whistle("audit", "verify", "orphan")
+    assert orphan.exit_code == 1 and "BROKEN" in orphan.stdout
+
+
 def test_policy_is_printed_for_people(db: Path) -> None:
     done = whistle("policy")
     assert done.exit_code == 0, done.output

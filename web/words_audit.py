@@ -26,6 +26,11 @@ AUDIT_WORDS: dict[str, tuple[str, str]] = {
         "Ledger intact: {n} events, hash chain holds",
     ),
     "audit.ledger.bad": ("台账被改动：{problem}", "Ledger broken: {problem}"),
+    "audit.ledger.unprojected": (
+        "台账尚未生成：本案刚刚发起，办理记录尚未写入台账，请稍后再查",
+        "Not yet projected: the case was raised a moment ago and its events have not "
+        "reached the ledger yet; check again shortly",
+    ),
     "audit.ledger.archived": (
         "已归档，归档记录与台账一致",
         "archived; the archive matches the ledger",
