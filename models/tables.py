@@ -35,9 +35,12 @@ def _when(nullable: bool = True) -> Column[datetime]:
 
 SEARCHED_TEXT_SQL = "((((title || '\n') || category) || '\n') || compound)"
 """What a text search reads (store.reads.SEARCHED_TEXT renders the same expression)."""
+COMPOUND_FOLDED_SQL = "lower(compound)"
+"""A compound in lower case, as a scope matches it (store.reads.compound_in) and the
+index of migration 0012 holds it."""
 _OPEN = f"status IN ({', '.join(repr(s.value) for s in CaseStatus if s.is_open)})"
-"""The open statuses (``CaseStatus.is_open``) as the partial index's predicate; migration
-0010 wrote this very text, which SQLite matches a query's predicate against."""
+"""The open statuses (``CaseStatus.is_open``) as the partial index's predicate; migrations
+0010 and 0012 wrote this very text, which SQLite matches a query's predicate against."""
 
 
 class CaseRecord(SQLModel, table=True):
@@ -51,11 +54,18 @@ class CaseRecord(SQLModel, table=True):
         Index("ix_cases_raised_at_case_id", "raised_at", "case_id"),
         Index("ix_cases_level_raised_at", "level", "raised_at", "case_id"),
         Index("ix_cases_compound_raised_at", "compound", "raised_at", "case_id"),
+        # A branch's own compound (its scope matches compounds in any letter case).
+        Index("ix_cases_compound_folded", text(COMPOUND_FOLDED_SQL), "raised_at", "case_id"),
         # Overdue: only open cases run against a deadline; the query repeats the predicate.
+        # The status and deadlines are in it, so a case is judged without reading its row.
         Index(
             "ix_cases_open_raised_at",
             "raised_at",
             "case_id",
+            "status",
+            "report_in_deadline",
+            "resolve_deadline",
+            "confirmation_deadline",
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
         ),

@@ -15,7 +15,9 @@ from casework.views import unknown_department
 from models.case import CaseStatus
 from models.limits import LIST_LIMIT_DEFAULT
 from models.tables import SEARCHED_TEXT_SQL, CaseEventRecord, CaseRecord
+from store import sqlite_hints  # noqa: F401  (SQLite writes INDEXED BY)
 from store.keyset import after_cursor, cursor_of, decode_cursor
+from store.text_index import rare_matches
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -169,9 +171,22 @@ def compound_in(compounds: frozenset[str]) -> ColumnElement[bool]:
     ``lower()`` on both sides, in SQL on the column (SQLite and PostgreSQL
     alike). SQLite's ``lower`` folds ASCII letters only: compound codes are
     ASCII, and names in Chinese characters have no case to fold.
+
+    One compound (a branch's) reads its index, ``lower(compound)`` in the list's
+    order (migration 0012). Several (a station's street) are matched on an
+    expression that index does not hold: read from it, a street's cases (a sixth
+    of a district's) would all be sorted for one page, while the list's own order
+    meets a page of them within a few hundred rows.
     """
-    wanted = sorted({compound.lower() for compound in compounds})
-    return func.lower(col(CaseRecord.compound)).in_(wanted)
+    wanted = _folded(compounds)
+    folded = func.lower(col(CaseRecord.compound))
+    if len(wanted) == 1:
+        return folded == wanted[0]
+    return folded.concat("").in_(wanted)
+
+
+def _folded(compounds: frozenset[str]) -> list[str]:
+    return sorted({compound.lower() for compound in compounds})
 
 
 DEADLINES_IN_FORCE: dict[str, tuple[CaseStatus, ...]] = {
@@ -198,6 +213,8 @@ def past_deadline(now: datetime) -> ColumnElement[bool]:
 
 
 OPEN_INDEX = "ix_cases_open_raised_at"
+COMPOUND_INDEX = "ix_cases_compound_raised_at"
+FOLDED_INDEX = "ix_cases_compound_folded"
 OPEN_STATUSES_SQL = next(
     str(index.dialect_options["sqlite"]["where"])
     for index in CaseRecord.__table__.indexes  # type: ignore[attr-defined]
@@ -225,8 +242,9 @@ def search_page(
     (migration 0010): status ``(status, raised_at)``, level and compound
     ``(level|compound, raised_at, case_id)``, overdue the open cases' partial index
     ``(raised_at, case_id)``; a unit, a text or no filter walk ``(raised_at, case_id)``
-    until ``limit`` rows match. On PostgreSQL a text of three characters or more
-    also has a trigram index (``pg_trgm``) for when matches are rare.
+    until ``limit`` rows match. A text of three characters or more also has a trigram
+    index for when matches are rare: ``pg_trgm`` on PostgreSQL, FTS5 on SQLite
+    (``store.text_index``).
     """
     query = select(CaseRecord)
     if scope.compounds is not None:
@@ -247,11 +265,11 @@ def search_page(
         if where.overdue:
             # Redundant with past_deadline, written as the partial index's own predicate
             # so that both databases read that index (only open cases are ever late).
-            query = query.where(text(OPEN_STATUSES_SQL), late).with_hint(
-                CaseRecord, f"INDEXED BY {OPEN_INDEX}", "sqlite"
-            )
+            query = query.where(text(OPEN_STATUSES_SQL), late)
         else:
             query = query.where(not_(late))
+    if (index := _sqlite_index(where, scope)) is not None:
+        query = query.with_hint(CaseRecord, f"INDEXED BY {index}", "sqlite")
     if where.after is not None:
         query = query.where(after_cursor(*decode_cursor(where.after)))
     query = query.order_by(col(CaseRecord.raised_at).desc(), col(CaseRecord.case_id))
@@ -259,10 +277,30 @@ def search_page(
         query = query.offset(where.offset)
     query = query.limit(where.limit + 1)
     with Session(engine) as session:
+        if where.text and (rare := rare_matches(session.connection(), where.text)) is not None:
+            query = query.where(col(CaseRecord.case_id).in_(rare))
         rows = list(session.exec(query))
     if len(rows) > where.limit:
         return rows[: where.limit], cursor_of(rows[where.limit - 1])
     return rows, None
+
+
+def _sqlite_index(where: CaseFilter, scope: CaseScope) -> str | None:
+    """The index SQLite is told to read, where it would choose worse.
+
+    SQLite keeps no statistics here (nothing runs ``ANALYZE``), so between two
+    indexes that fit it may take the status's and walk the closed cases of every
+    compound, or read every open case and sort them for overdue. A compound is the narrowest filter a list has (hundreds of them, a
+    handful of statuses and whistles); then the open cases, for overdue.
+    PostgreSQL chooses from its statistics.
+    """
+    if where.compound:
+        return COMPOUND_INDEX
+    if scope.compounds is not None and len(_folded(scope.compounds)) == 1:
+        return FOLDED_INDEX
+    if where.overdue:
+        return OPEN_INDEX
+    return None
 
 
 SEARCHED_TEXT: ColumnElement[str] = literal_column(SEARCHED_TEXT_SQL)

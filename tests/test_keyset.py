@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -25,7 +27,15 @@ from store.engine import make_engine
 from store.keyset import decode_cursor, encode_cursor
 from store.principals import add_principal, issue_token
 from store.projection import write_many
-from store.reads import OPEN_INDEX, OPEN_STATUSES_SQL, CaseFilter, CaseScope, search_page
+from store.reads import (
+    COMPOUND_INDEX,
+    FOLDED_INDEX,
+    OPEN_INDEX,
+    OPEN_STATUSES_SQL,
+    CaseFilter,
+    CaseScope,
+    search_page,
+)
 from tests.casekit import aid
 from tests.rowkit import case_summary
 
@@ -227,3 +237,53 @@ def test_the_open_cases_index_is_the_one_the_overdue_query_names(tmp_path: Path)
     where = CaseFilter(overdue=True)
     assert search_page(engine, where, CaseScope(), datetime.now(UTC)) == ([], None)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("where", "scope", "index"),
+    [
+        (CaseFilter(status="closed", compound="anning"), CaseScope(), COMPOUND_INDEX),
+        (CaseFilter(level="emergency", compound="anning"), CaseScope(), COMPOUND_INDEX),
+        (CaseFilter(status="closed"), CaseScope(compounds=frozenset({"Anning"})), FOLDED_INDEX),
+        (CaseFilter(overdue=True), CaseScope(), OPEN_INDEX),
+        (CaseFilter(overdue=True, status="in_progress"), CaseScope(), OPEN_INDEX),
+    ],
+)
+def test_sqlite_reads_the_index_a_list_names(
+    tmp_path: Path, where: CaseFilter, scope: CaseScope, index: str
+) -> None:
+    """SQLite has no statistics to choose by: each list names its index, and the
+    statement SQLite is given reads it (its own query plan says so)."""
+    plans = _plans(tmp_path, where, scope)
+    assert plans and all(f"USING INDEX {index} " in plan for plan in plans), plans
+
+
+def test_a_streets_compounds_are_not_read_from_a_branchs_index(tmp_path: Path) -> None:
+    """A station's fifty compounds from the compounds' index would sort a sixth of the
+    cases for one page: the list's order is read instead."""
+    street = frozenset(f"s1c{n}" for n in range(50))
+    plans = _plans(tmp_path, CaseFilter(), CaseScope(compounds=street))
+    assert plans and not any(FOLDED_INDEX in plan for plan in plans), plans
+    assert not any("TEMP B-TREE FOR ORDER BY" in plan for plan in plans), plans
+
+
+def _plans(tmp_path: Path, where: CaseFilter, scope: CaseScope) -> list[str]:
+    """SQLite's query plan of each statement ``search_page`` runs."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    project(engine, "anning", [("k-1", NOW, "closed"), ("k-2", NOW, "in_progress")])
+    run: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            run.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    search_page(engine, where, scope, NOW)
+    event.remove(engine, "before_cursor_execute", seen)
+    plans = []
+    with engine.connect() as conn:
+        for statement, parameters in run:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.append(" | ".join(str(row[-1]) for row in rows) + " ")
+    engine.dispose()
+    return plans
