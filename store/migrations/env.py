@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables)
+from store.text_index import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
