@@ -13,12 +13,13 @@ from temporalio.testing import WorkflowEnvironment
 from casework.cases import act
 from models.case import HoldJointMeeting, ReportIn
 from models.policy import Policy
-from models.publication import CaseChanges, CaseSummary
+from models.publication import CaseChanges
 from models.tables import CaseEventRecord, CaseRecord, NotificationRecord
 from store.projection import write_changes
 from store.reads import case_events, get_case
 from tests import scenarios
 from tests.casekit import aid, do, final_state, kinds, raise_case, report_in, state_of, until
+from tests.rowkit import case_summary
 from workflows.case import WhistleCase
 
 
@@ -106,8 +107,9 @@ async def test_replayed_or_stale_batches_change_nothing(
         if row is not None and row.last_seq == 4:
             break
         await asyncio.sleep(0.05)
-    summary = CaseSummary(
-        case_id=case_id,
+    summary = case_summary(
+        case_id,
+        state.raised_at,
         compound=state.compound,
         category=state.category,
         title=state.title,
@@ -116,15 +118,6 @@ async def test_replayed_or_stale_batches_change_nothing(
         lead=state.lead,
         departments=[a.department for a in state.departments],
         raised_by=state.raised_by,
-        raised_at=state.raised_at,
-        updated_at=state.raised_at,
-        report_in_deadline=None,
-        resolve_deadline=None,
-        confirmation_deadline=None,
-        satisfaction=None,
-        closing=None,
-        returns=0,
-        redos=0,
         policy_version=policy.version,
     )
     stale = CaseChanges(summary=summary, events=state.events[:3])

@@ -17,9 +17,10 @@ from activities.publish import CasePublisher
 from audit.verify import verify_case
 from models.case import CaseEvent
 from models.ledger import GENESIS, event_hash
-from models.publication import CaseChanges, CaseSummary, Notification
+from models.publication import CaseChanges, Notification
 from models.tables import CaseEventRecord, CaseRecord, NotificationRecord
 from store.engine import make_engine
+from tests.rowkit import case_summary
 
 CASE = "case-publish-1"
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -74,26 +75,8 @@ def notice(seq: int, department: str, kind: str, level: str) -> Notification:
 
 def batch(upto: int, first: int, level: str, status: str, notes: list[Notification]) -> CaseChanges:
     return CaseChanges(
-        summary=CaseSummary(
-            case_id=CASE,
-            compound="Anningyuan",
-            category="fire_lane",
-            title="Car blocking the fire lane",
-            level=level,
-            status=status,
-            lead="fire_rescue",
-            departments=["fire_rescue", "police"],
-            raised_by="branch",
-            raised_at=T0,
-            updated_at=T0 + timedelta(minutes=upto),
-            report_in_deadline=None,
-            resolve_deadline=None,
-            confirmation_deadline=None,
-            satisfaction=None,
-            closing=None,
-            returns=0,
-            redos=0,
-            policy_version="p-test",
+        summary=case_summary(
+            CASE, T0, level=level, status=status, updated_at=T0 + timedelta(minutes=upto)
         ),
         events=EVENTS[first:upto],
         notifications=notes,

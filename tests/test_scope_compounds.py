@@ -7,7 +7,7 @@ the branch wrote it (``Anningyuan``); the organisation knows it by its code
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,11 +15,12 @@ from sqlalchemy.engine import Engine
 from api.access import scope_of
 from models.policy import Policy
 from models.principals import Principal, PrincipalKind
-from models.publication import CaseChanges, CaseSummary
+from models.publication import CaseChanges
 from org.loader import example_path, load_org
 from store.projection import write_changes
 from store.reads import CaseFilter, CaseScope, search_cases
 from tests.casekit import aid
+from tests.rowkit import case_summary
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -33,27 +34,7 @@ def any_engine(request: pytest.FixtureRequest, engine: Engine) -> Engine:
 def project(engine: Engine, compound: str, title: str) -> str:
     """A case row as the projection writes it."""
     case_id = f"scope-{aid()}"
-    summary = CaseSummary(
-        case_id=case_id,
-        compound=compound,
-        category="parking",
-        title=title,
-        level="enforcement",
-        status="awaiting_report_in",
-        lead="police",
-        departments=["police"],
-        raised_by="branch",
-        raised_at=NOW,
-        updated_at=NOW,
-        report_in_deadline=NOW + timedelta(hours=2),
-        resolve_deadline=None,
-        confirmation_deadline=None,
-        satisfaction=None,
-        closing=None,
-        returns=0,
-        redos=0,
-        policy_version="p-test",
-    )
+    summary = case_summary(case_id, NOW, compound=compound, title=title)
     write_changes(engine, CaseChanges(summary=summary))
     return case_id
 
