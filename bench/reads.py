@@ -296,9 +296,9 @@ def grow(
         fill_range(engine, filled, target, now)
         fill_seconds = time.perf_counter() - began
         filled = target
-        if database == "postgresql":
-            with engine.begin() as conn:  # as autovacuum would after such a load
-                conn.execute(text("ANALYZE"))
+        if database == "postgresql":  # as autovacuum would after such a load
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         with engine.connect() as conn:
             events = conn.execute(select(func.count()).select_from(CaseEventRecord)).scalar_one()
         # The fill's leftovers are no read's: an API process never made them. Collected

@@ -5,8 +5,9 @@ and over the credit rows of the cases raised in the hours at its two ends (a per
 seldom starts at midnight UTC). The distinct compounds are counted over the credit
 rows, and each 90th percentile is a rank among the period's time rows, read in
 order and cut (``ORDER BY ... DESC LIMIT 1 OFFSET n - rank``: the database keeps
-only the top tenth, not a sort of every time). Python holds one row per group,
-however many cases there are. SQLite and PostgreSQL run the same statements.
+only the top tenth, not a sort of every time): on PostgreSQL one statement for every
+group (a lateral subquery each), on SQLite one prepared statement run per group, in
+process. Python holds one row per group, however many cases there are.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
+    column,
     func,
     literal_column,
     select,
     true,
     union_all,
+    values,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -145,13 +150,14 @@ def totals(
             for group, count in _compounds(conn, grouping, period, by_key):
                 if group in mine:  # pooled, a period without a case still counts
                     mine[group].compounds = count
-            p90 = _p90s(grouping, period, by_key)
-            for group, kept in mine.items():
-                for measure, count in kept.timed.items():
-                    if count:
-                        skip = count - p90_rank(count)  # the rank-th smallest, from the top
-                        chosen = {"measure": measure, "skip": skip, "group": group}
-                        kept.p90s[measure] = int(conn.execute(p90, chosen).scalar_one())
+            wanted = [
+                (group, measure, count - p90_rank(count))  # the rank-th smallest, from the top
+                for group, kept in mine.items()
+                for measure, count in kept.timed.items()
+                if count
+            ]
+            for group, measure, micros in _p90s(conn, grouping, period, by_key, wanted):
+                mine[group].p90s[measure] = micros
     return found
 
 
@@ -176,10 +182,34 @@ def _compounds(
     return [(row[0], int(row[1])) for row in conn.execute(query)]
 
 
-def _p90s(grouping: str, period: Period, by_key: bool) -> Select[Any]:
-    """The nearest-rank 90th percentile of a group's (``:group``) times of a
-    ``:measure``: skipping the ``:skip`` largest. One statement for every group and
-    measure (the database prepares it once)."""
+Wanted = list[tuple[str | None, str, int]]
+"""(group, measure, how many of its times are larger than the one wanted)."""
+
+
+def _p90s(
+    conn: Connection, grouping: str, period: Period, by_key: bool, wanted: Wanted
+) -> list[tuple[str | None, str, int]]:
+    """Each nearest-rank 90th percentile ``wanted``: the group's time of the measure
+    with ``skip`` larger ones. On PostgreSQL one statement for them all (a lateral
+    subquery a group, its offset from the row); on SQLite, in process, one prepared
+    statement run for each."""
+    if not wanted:
+        return []
+    if by_key and conn.dialect.name == "postgresql":
+        return _p90s_lateral(conn, grouping, period, wanted)
+    one = _p90_of(grouping, period, by_key)
+    return [
+        (
+            group,
+            measure,
+            int(conn.execute(one, {"group": group, "measure": measure, "skip": skip}).scalar_one()),
+        )
+        for group, measure, skip in wanted
+    ]
+
+
+def _p90_of(grouping: str, period: Period, by_key: bool) -> Select[Any]:
+    """A group's (``:group``) time of a ``:measure`` with ``:skip`` larger ones."""
     times = CREDIT_TIMES.c
     return (
         select(times.micros)
@@ -192,3 +222,29 @@ def _p90s(grouping: str, period: Period, by_key: bool) -> Select[Any]:
         .limit(1)
         .offset(bindparam("skip"))
     )
+
+
+def _p90s_lateral(
+    conn: Connection, grouping: str, period: Period, wanted: Wanted
+) -> list[tuple[str | None, str, int]]:
+    asked = values(
+        column("group", String), column("measure", String), column("skip", Integer), name="asked"
+    ).data(wanted)
+    times = CREDIT_TIMES.c
+    chosen = (
+        select(times.micros)
+        .where(
+            times.grouping == grouping,
+            times.key == asked.c.group,
+            times.measure == asked.c.measure,
+            _within(times.raised_at, period),
+        )
+        .order_by(times.micros.desc())
+        .limit(1)
+        .offset(asked.c.skip)
+        .lateral("chosen")
+    )
+    query = select(asked.c.group, asked.c.measure, chosen.c.micros).select_from(
+        asked.join(chosen, true())
+    )
+    return [(row[0], row[1], int(row[2])) for row in conn.execute(query)]
