@@ -161,18 +161,23 @@ def test_stats_names_its_period_and_keeps_an_explicit_offset(db: Path) -> None:
     assert bad.exit_code == 2 and "from: must be a day" in bad.stderr
 
 
-def test_stats_rebuild_credits_a_ledger_put_back_by_hand(db: Path) -> None:
-    """Rows restored around the projection count once ``stats rebuild`` has run."""
-    add_case(db, "restored-1", compound="Restored", status="closed")
+def add_raised_event(db: Path, case_id: str) -> None:
+    """A bare ``raised`` event in the projection, as a restore by hand would leave it."""
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
         session.add(
             CaseEventRecord(
-                case_id="restored-1", seq=1, kind="raised", at=NOW, actor="b", level="emergency"
+                case_id=case_id, seq=1, kind="raised", at=NOW, actor="b", level="emergency"
             )
         )
         session.commit()
     engine.dispose()
+
+
+def test_stats_rebuild_credits_a_ledger_put_back_by_hand(db: Path) -> None:
+    """Rows restored around the projection count once ``stats rebuild`` has run."""
+    add_case(db, "restored-1", compound="Restored", status="closed")
+    add_raised_event(db, "restored-1")
 
     def by_compound() -> dict[str, Any]:
         done = whistle("stats", "--by", "compound", "--json")
@@ -210,15 +215,7 @@ def test_audit_verify_tells_not_yet_projected_from_broken(db: Path) -> None:
     assert "not yet projected" in text.stdout and "BROKEN" not in text.stdout
     assert "1 cases checked, 0 broken, 1 not yet projected" in text.stdout
 
-    engine = make_engine(f"sqlite:///{db}")
-    with Session(engine) as session:
-        session.add(
-            CaseEventRecord(
-                case_id="orphan", seq=1, kind="raised", at=NOW, actor="b", level="emergency"
-            )
-        )
-        session.commit()
-    engine.dispose()
+    add_raised_event(db, "orphan")
     orphan = whistle("audit", "verify", "orphan")
     assert orphan.exit_code == 1 and "BROKEN" in orphan.stdout
 
