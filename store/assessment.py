@@ -38,6 +38,7 @@ from audit.charging import MEASURES, TIMED
 from audit.totals import Totals, p90_rank
 from store.credit_days import DAYS, SUMMED, day_of, next_day
 from store.credits import CREDIT_TIMES, CREDITS, KEYS
+from store.engine import snapshot
 
 Period = tuple[datetime | None, datetime | None]
 """[start, end): either may be open."""
@@ -131,7 +132,8 @@ def totals(
         .having(func.sum(rows.c.cases) > 0)  # a day's row of a group all its cases left
     )
     found: dict[GroupKey, Totals] = {}
-    with engine.connect() as conn:
+    # One snapshot: each 90th percentile's rank comes from a count read before it.
+    with snapshot(engine) as conn:
         for row in conn.execute(query):
             summed = dict(zip(SUMMED, (int(value or 0) for value in row[3:]), strict=True))
             found[(int(row[0]), row[1])] = Totals(

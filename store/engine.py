@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
 
 import models.tables  # noqa: F401  (registers the tables)
@@ -50,3 +52,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one moment of the database: several statements
+    that must agree (a count, then the value at a rank of it) while writers commit.
+
+    PostgreSQL: a REPEATABLE READ transaction. SQLite: a read transaction begun before
+    the first read (pysqlite begins none for reads, so each statement would otherwise
+    see the newest commit); it ends with the connection.
+    """
+    if engine.dialect.name == "postgresql":
+        repeatable = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        with repeatable as conn, conn.begin():
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        yield conn

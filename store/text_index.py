@@ -47,7 +47,9 @@ def rare_matches(conn: Connection, words: str) -> Select[Any] | None:
     """The case ids whose text holds ``words``, when they are fewer than ``RARE``;
     None when the index does not exist here, cannot look ``words`` up, or they are
     common."""
-    if conn.dialect.name != "sqlite" or len(words) < TRIGRAM or not _exists(conn):
+    if conn.dialect.name != "sqlite" or len(words) < TRIGRAM or "\x00" in words:
+        return None  # FTS5 cannot look up a NUL: the walk and the predicate decide
+    if not _exists(conn):
         return None
     matched = text(f"{TABLE} MATCH :phrase").bindparams(phrase=_phrase(words))
     ids = select(_TEXT.c.case_id).where(matched)

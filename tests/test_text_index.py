@@ -120,3 +120,18 @@ def test_a_rare_search_reads_the_index_and_a_new_case_is_in_it(filled: Engine) -
     assert [
         r.case_id for r in search_page(filled, CaseFilter(text="改名了"), CaseScope(), NOW)[0]
     ] == ["ti-0123"]
+
+
+def test_the_index_is_kept_by_its_triggers_at_the_newest_migration(filled: Engine) -> None:
+    """A later migration that rebuilds ``cases`` (SQLite's batch mode) would drop the
+    triggers and leave the index to go stale: the schema at head must still have them."""
+    with filled.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases'"
+        ).scalars()
+        triggers = set(found)
+    assert triggers >= {f"{text_index.TABLE}_{kind}" for kind in ("insert", "update", "delete")}
+
+
+def test_a_nul_in_the_words_is_searched_without_the_index(filled: Engine) -> None:
+    assert search_page(filled, CaseFilter(text="No.1\x0023"), CaseScope(), NOW) == ([], None)
