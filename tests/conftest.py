@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -147,5 +149,24 @@ def pg_server() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def pg_engine(pg_server: Any) -> Iterator[Engine]:
     engine = make_engine(pg_server.url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def own_pg_url(pg_server: Any) -> str:
+    """A database of its own on the session's PostgreSQL server, for a test that must
+    see nothing of the others' (their cases, an organisation they left in force)."""
+    name = f"own_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return f"{pg_server.url.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture
+def own_pg_engine(own_pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(own_pg_url)
     yield engine
     engine.dispose()

@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import EventType
@@ -34,7 +33,6 @@ from temporalio.api.enums.v1 import EventType
 from audit.verify import verify_case
 from engine.embedded import EmbeddedTemporal
 from models.tables import NotificationRecord
-from store.engine import make_engine
 from store.reads import case_events
 from tests.apikit import make_principals
 from tests.casekit import final_state
@@ -105,28 +103,8 @@ class Cluster:
 
 
 @pytest.fixture
-def scale_url(pg_server: Any) -> str:
-    """A database of its own on the session's PostgreSQL server: other test files leave
-    an organisation in force in the shared one, under which the principals made here
-    (bound to department kinds) would see no case."""
-    name = f"scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return f"{pg_server.url.rsplit('/', 1)[0]}/{name}"
-
-
-@pytest.fixture
-def scale_engine(scale_url: str) -> Iterator[Engine]:
-    engine = make_engine(scale_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, scale_url: str, scale_engine: Engine) -> Iterator[Cluster]:
-    running = Cluster(tmp_path, scale_url)
+def cluster(tmp_path: Path, own_pg_url: str, own_pg_engine: Engine) -> Iterator[Cluster]:
+    running = Cluster(tmp_path, own_pg_url)
     try:
         running.start()
         yield running
@@ -190,8 +168,8 @@ class Callers:
 
 
 @pytest_asyncio.fixture
-async def callers(cluster: Cluster, scale_engine: Engine) -> AsyncIterator[Callers]:
-    tokens = make_principals(scale_engine, f"so{uuid.uuid4().hex[:6]}")
+async def callers(cluster: Cluster, own_pg_engine: Engine) -> AsyncIterator[Callers]:
+    tokens = make_principals(own_pg_engine, f"so{uuid.uuid4().hex[:6]}")
     calling = Callers(cluster.api_urls, tokens)
     try:
         await calling.ready()
@@ -219,7 +197,7 @@ async def life(callers: Callers, progress: Counter[str]) -> str:
 
 
 async def test_two_workers_two_apis_one_worker_killed(
-    cluster: Cluster, callers: Callers, scale_engine: Engine
+    cluster: Cluster, callers: Callers, own_pg_engine: Engine
 ) -> None:
     progress: Counter[str] = Counter()
     gate = asyncio.Semaphore(AT_ONCE)
@@ -252,15 +230,15 @@ async def test_two_workers_two_apis_one_worker_killed(
         state = await final_state(client, case_id)
         assert state.status == "closed" and state.satisfaction == 5
         for _ in range(200):
-            rows = case_events(scale_engine, case_id)
+            rows = case_events(own_pg_engine, case_id)
             if len(rows) == len(state.events):
                 break
             await asyncio.sleep(0.1)
         assert [(r.seq, r.kind, r.hash) for r in rows] == [
             (e.seq, e.kind, e.hash) for e in state.events
         ]
-        assert verify_case(scale_engine, case_id).ok
-        with Session(scale_engine) as session:
+        assert verify_case(own_pg_engine, case_id).ok
+        with Session(own_pg_engine) as session:
             notes = session.exec(
                 select(NotificationRecord).where(NotificationRecord.case_id == case_id)
             ).all()

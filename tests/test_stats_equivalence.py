@@ -42,8 +42,7 @@ from store.projection import write_changes
 
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = 2031
-"""A year no other test raises cases in, nor any later one: PostgreSQL's database is
-shared (a period here may run on without an end)."""
+"""A year no other test raises cases in, nor any later one."""
 UNITS = ["police_a", "police_b", "fire_a", "urban_a", "urban_b", "housing_a"]
 COMPOUNDS = ["anning", "heping", "xinyuan", "beili"]
 UTC_MIDNIGHTS = (datetime(YEAR, 8, 1, tzinfo=UTC), datetime(YEAR, 9, 1, tzinfo=UTC))
@@ -160,8 +159,8 @@ def test_the_kept_assessment_is_the_recomputed_one(
 ) -> None:
     if database == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'eq.db'}")
-    else:
-        engine = request.getfixturevalue("pg_engine")
+    else:  # of its own: an open start would reach other files' cases in the shared one
+        engine = request.getfixturevalue("own_pg_engine")
     seed = 5 if database == "sqlite" else 6
     lives = _lives(seed, 400)
     _written(engine, lives, seed)
