@@ -239,10 +239,11 @@ def search_page(
     (None on the last).
 
     Every filter reads an index in the list's order and stops at ``limit`` rows
-    (migration 0010): status ``(status, raised_at)``, level and compound
-    ``(level|compound, raised_at, case_id)``, overdue the open cases' partial index
-    ``(raised_at, case_id)``; a unit, a text or no filter walk ``(raised_at, case_id)``
-    until ``limit`` rows match. A text of three characters or more also has a trigram
+    (migrations 0010 and 0012): status ``(status, raised_at)``, level and compound
+    ``(level|compound, raised_at, case_id)``, a branch's own compound
+    ``(lower(compound), raised_at, case_id)``, overdue the open cases' partial index
+    ``(raised_at, case_id, status, deadlines)``; a unit, a text, a street's compounds
+    or no filter walk ``(raised_at, case_id)`` until ``limit`` rows match. A text of three characters or more also has a trigram
     index for when matches are rare: ``pg_trgm`` on PostgreSQL, FTS5 on SQLite
     (``store.text_index``).
     """
@@ -290,9 +291,10 @@ def _sqlite_index(where: CaseFilter, scope: CaseScope) -> str | None:
 
     SQLite keeps no statistics here (nothing runs ``ANALYZE``), so between two
     indexes that fit it may take the status's and walk the closed cases of every
-    compound, or read every open case and sort them for overdue. A compound is the narrowest filter a list has (hundreds of them, a
-    handful of statuses and whistles); then the open cases, for overdue.
-    PostgreSQL chooses from its statistics.
+    compound, or read every open case and sort them for overdue. A compound is the
+    narrowest filter a list has (hundreds of them, a handful of statuses and
+    whistles); then the open cases, for overdue. PostgreSQL chooses from its
+    statistics.
     """
     if where.compound:
         return COMPOUND_INDEX
