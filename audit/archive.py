@@ -40,7 +40,17 @@ FINISHED = {
 CLOSED_STATUSES = [status.value for status in CaseStatus if not status.is_open]
 """Statuses of a case that takes no more actions: its history is complete."""
 
-NOT_WORKFLOW_CODE = frozenset({"tables.py", "principals.py", "org.py", "periods.py", "notify.py"})
+NOT_WORKFLOW_CODE = frozenset(
+    {
+        "tables.py",
+        "credit_tables.py",
+        "people_tables.py",
+        "principals.py",
+        "org.py",
+        "periods.py",
+        "notify.py",
+    }
+)
 """Modules of models/ that workflows never load: they do not change what a case
 does, so they stay out of the fingerprint (tests/test_fingerprint.py checks that
 no workflow module imports them)."""

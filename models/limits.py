@@ -90,8 +90,15 @@ office's shared PCs argue for more)."""
 PASSWORD_MAX = 128
 PASSWORD_HASH_MAX = 200
 SIGN_IN_FAILURES_MAX = 5
-"""Wrong passwords in a row before the principal is locked out for ``LOCKOUT_MINUTES``."""
+"""Wrong passwords for one name from one client within ``LOCKOUT_MINUTES`` before
+that name is locked, for that client only, for ``LOCKOUT_MINUTES``: a guesser
+elsewhere cannot lock the person out of their own PC."""
+CLIENT_SIGN_IN_FAILURES_MAX = 20
+"""Wrong passwords from one client, whatever the names, within ``LOCKOUT_MINUTES``
+before that client may not sign in for ``LOCKOUT_MINUTES``: guessing across names."""
 LOCKOUT_MINUTES = 15
+CLIENT_ADDRESS_MAX = 64
+"""Characters of a client's address as kept with its sign-in failures (IPv6: 45)."""
 SESSION_HOURS = 12
 """A workbench session lasts one working day and a shift's overlap, then signs out."""
 

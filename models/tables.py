@@ -1,12 +1,13 @@
-"""SQL tables (sqlmodel): the projection of cases, their events, the
-notification outbox and the policies put in force. Never imported by workflows."""
+"""SQL tables (sqlmodel): the projection of cases, their events and credits, the
+notification outbox, and the policies and organisations put in force. The
+assessment's credits are in ``models.credit_tables``, the people (principals,
+tokens, sign-in) in ``models.people_tables``. Never imported by workflows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     DateTime,
     Index,
@@ -21,15 +22,14 @@ from models.case import CaseStatus
 from models.limits import (
     CASE_ID_MAX,
     CODE_MAX,
-    PASSWORD_HASH_MAX,
-    PRINCIPAL_NAME_MAX,
     SHA256_HEX_LEN,
     SOURCE_MAX,
 )
 from models.text_rules import SHORT_MAX, TITLE_MAX
 
 
-def _when(nullable: bool = True) -> Column[datetime]:
+def when_column(nullable: bool = True) -> Column[datetime]:
+    """A time with its zone (UTC, as whistle writes every time)."""
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
@@ -89,11 +89,11 @@ class CaseRecord(SQLModel, table=True):
     departments: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Comma-separated department codes."""
     raised_by: str = Field(max_length=SHORT_MAX)
-    raised_at: datetime = Field(sa_column=_when(False))
-    updated_at: datetime = Field(sa_column=_when(False))
-    report_in_deadline: datetime | None = Field(default=None, sa_column=_when())
-    resolve_deadline: datetime | None = Field(default=None, sa_column=_when())
-    confirmation_deadline: datetime | None = Field(default=None, sa_column=_when())
+    raised_at: datetime = Field(sa_column=when_column(False))
+    updated_at: datetime = Field(sa_column=when_column(False))
+    report_in_deadline: datetime | None = Field(default=None, sa_column=when_column())
+    resolve_deadline: datetime | None = Field(default=None, sa_column=when_column())
+    confirmation_deadline: datetime | None = Field(default=None, sa_column=when_column())
     satisfaction: int | None = None
     closing: str | None = Field(default=None, max_length=30)
     returns: int = 0
@@ -116,7 +116,7 @@ class CaseEventRecord(SQLModel, table=True):
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
     seq: int
     kind: str = Field(max_length=40)
-    at: datetime = Field(sa_column=_when(False))
+    at: datetime = Field(sa_column=when_column(False))
     actor: str = Field(max_length=SHORT_MAX)
     level: str = Field(max_length=20)
     department: str | None = Field(default=None, max_length=CODE_MAX)
@@ -145,10 +145,10 @@ class NotificationRecord(SQLModel, table=True):
     level: str = Field(max_length=20)
     kind: str = Field(max_length=30)
     message: str = Field(sa_column=Column(Text, nullable=False))
-    at: datetime = Field(sa_column=_when(False))
-    delivered_at: datetime | None = Field(default=None, sa_column=_when())
+    at: datetime = Field(sa_column=when_column(False))
+    delivered_at: datetime | None = Field(default=None, sa_column=when_column())
     """When every channel that serves its recipient had it."""
-    planned_at: datetime | None = Field(default=None, sa_column=_when())
+    planned_at: datetime | None = Field(default=None, sa_column=when_column())
     """When the dispatcher chose its channels (``routes`` of them)."""
     routes: int | None = None
     unsent_why: str | None = Field(default=None, max_length=200)
@@ -163,7 +163,7 @@ class PolicyRecord(SQLModel, table=True):
     version: str = Field(primary_key=True, max_length=40)
     document: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(max_length=SOURCE_MAX)
-    activated_at: datetime = Field(sa_column=_when(False))
+    activated_at: datetime = Field(sa_column=when_column(False))
 
 
 class PolicyActivationRecord(SQLModel, table=True):
@@ -174,7 +174,7 @@ class PolicyActivationRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version: str = Field(foreign_key="policies.version", max_length=40)
-    activated_at: datetime = Field(sa_column=_when(False))
+    activated_at: datetime = Field(sa_column=when_column(False))
 
 
 class OrganisationRecord(SQLModel, table=True):
@@ -185,7 +185,7 @@ class OrganisationRecord(SQLModel, table=True):
     version: str = Field(primary_key=True, max_length=40)
     document: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(max_length=SOURCE_MAX)
-    activated_at: datetime = Field(sa_column=_when(False))
+    activated_at: datetime = Field(sa_column=when_column(False))
 
 
 class OrganisationActivationRecord(SQLModel, table=True):
@@ -196,43 +196,7 @@ class OrganisationActivationRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version: str = Field(foreign_key="organisations.version", max_length=40)
-    activated_at: datetime = Field(sa_column=_when(False))
-
-
-class PrincipalRecord(SQLModel, table=True):
-    """Who may use the API: a branch, a department, a station, an auditor or an admin."""
-
-    __tablename__ = "principals"
-
-    name: str = Field(primary_key=True, max_length=PRINCIPAL_NAME_MAX)
-    kind: str = Field(max_length=20)
-    compounds: str = Field(default="", sa_column=Column(Text, nullable=False))
-    """Branches: the compounds they speak for, one per line."""
-    department: str | None = Field(default=None, max_length=CODE_MAX)
-    """Departments: a unit code of the organisation, or a department code."""
-    street: str | None = Field(default=None, max_length=CODE_MAX)
-    """Stations: the street code (in the organisation in force when added)."""
-    created_at: datetime = Field(sa_column=_when(False))
-    disabled_at: datetime | None = Field(default=None, sa_column=_when())
-    password_hash: str | None = Field(default=None, max_length=PASSWORD_HASH_MAX)
-    """For signing in to the workbench (argon2id); None: the principal uses tokens only."""
-    failed_sign_ins: int = 0
-    """Consecutive wrong passwords; reset by a right one (``store.sign_in``)."""
-    locked_until: datetime | None = Field(default=None, sa_column=_when())
-
-
-class ApiTokenRecord(SQLModel, table=True):
-    """A bearer token, stored only as its SHA-256."""
-
-    __tablename__ = "api_tokens"
-
-    token_id: str = Field(primary_key=True, max_length=32)
-    principal: str = Field(index=True, max_length=PRINCIPAL_NAME_MAX)
-    token_hash: str = Field(unique=True, max_length=SHA256_HEX_LEN)
-    label: str = Field(default="", max_length=SHORT_MAX)
-    created_at: datetime = Field(sa_column=_when(False))
-    expires_at: datetime | None = Field(default=None, sa_column=_when())
-    revoked_at: datetime | None = Field(default=None, sa_column=_when())
+    activated_at: datetime = Field(sa_column=when_column(False))
 
 
 class CaseArchiveRecord(SQLModel, table=True):
@@ -242,7 +206,7 @@ class CaseArchiveRecord(SQLModel, table=True):
 
     case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
     run_id: str = Field(max_length=64)
-    archived_at: datetime = Field(sa_column=_when(False))
+    archived_at: datetime = Field(sa_column=when_column(False))
     code_version: str = Field(max_length=40)
     """Fingerprint of the workflow code that archived it (audit.archive.code_version)."""
     policy_version: str = Field(max_length=40)
@@ -251,19 +215,6 @@ class CaseArchiveRecord(SQLModel, table=True):
     """SHA-256 of the uncompressed history JSON."""
     ledger_head_hash: str = Field(max_length=SHA256_HEX_LEN)
     history_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class WebSessionRecord(SQLModel, table=True):
-    """A signed-in person at the workbench; the cookie holds the key, the table its hash."""
-
-    __tablename__ = "web_sessions"
-
-    key_hash: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
-    principal: str = Field(index=True, max_length=PRINCIPAL_NAME_MAX)
-    csrf: str = Field(max_length=64)
-    """The token every form of this session carries back."""
-    created_at: datetime = Field(sa_column=_when(False))
-    expires_at: datetime = Field(sa_column=_when(False))
 
 
 class EvidenceFileRecord(SQLModel, table=True):
@@ -278,135 +229,7 @@ class EvidenceFileRecord(SQLModel, table=True):
     size: int
     name: str = Field(default="", max_length=SHORT_MAX)
     uploaded_by: str = Field(max_length=SHORT_MAX)
-    uploaded_at: datetime = Field(sa_column=_when(False))
-
-
-class RateCounts(SQLModel):
-    """The units counted and the hits of each measure of ``audit.charging.MEASURES``
-    (the rates' numerators and denominators), as columns of the tables that keep them."""
-
-    response_units: int = 0
-    response_hits: int = 0
-    resolution_units: int = 0
-    resolution_hits: int = 0
-    satisfaction_units: int = 0
-    satisfaction_hits: int = 0
-    return_units: int = 0
-    return_hits: int = 0
-    redo_units: int = 0
-    redo_hits: int = 0
-    on_time_completion_units: int = 0
-    on_time_completion_hits: int = 0
-
-
-class CreditSums(RateCounts):
-    """Everything the assessment adds up about a group, besides its cases: the rates'
-    counts, dispatches, escalations, and the count and sum of each kind of time."""
-
-    dispatches: int = 0
-    escalations: int = 0
-    report_in_count: int = 0
-    report_in_micros: int = Field(default=0, sa_type=BigInteger)
-    resolve_count: int = 0
-    resolve_micros: int = Field(default=0, sa_type=BigInteger)
-
-
-class CaseCreditRecord(CreditSums, table=True):
-    """What one case is charged to one group (a unit, its compound, a whistle), kept
-    by the projection in the transaction that writes the case's events
-    (``store.credits``), so the assessment adds up rows instead of replaying cases.
-    Kept by group, then in period order: a group's quarter is one range of the key,
-    and the groups come out in order (``CreditKeyRecord`` names them)."""
-
-    __tablename__ = "case_credits"
-    __table_args__ = (
-        Index("ix_case_credits_case_id", "case_id"),
-        # PostgreSQL keeps a row apart from its key: counting a period's compounds
-        # from the index alone needs them in it. SQLite's rows are their key (WITHOUT
-        # ROWID): there the index is kept empty.
-        Index(
-            "ix_case_credits_compounds",
-            "grouping",
-            "key",
-            "raised_at",
-            postgresql_include=["compound"],
-            sqlite_where=text("0 = 1"),
-        ),
-        {"sqlite_with_rowid": False},
-    )
-
-    grouping: str = Field(primary_key=True, max_length=20)
-    key: str = Field(primary_key=True, max_length=SHORT_MAX)
-    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
-    compound: str = Field(max_length=SHORT_MAX)
-
-
-class CreditDayRecord(CreditSums, table=True):
-    """A group's credits of the cases raised in one UTC day, added up, kept with the
-    credits (``store.credit_days``): a quarter's assessment adds up ~90 rows a group,
-    and only the hours at its ends (a local quarter starts mid-way through a UTC day)
-    from the cases' own credits."""
-
-    __tablename__ = "credit_days"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    grouping: str = Field(primary_key=True, max_length=20)
-    key: str = Field(primary_key=True, max_length=SHORT_MAX)
-    day: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    """Midnight UTC."""
-    cases: int = 0
-
-
-class CreditKeyRecord(SQLModel, table=True):
-    """Every group ever credited, by grouping: the assessment reads each group's range
-    of ``case_credits`` in turn, instead of sorting the period's rows by group."""
-
-    __tablename__ = "credit_keys"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    grouping: str = Field(primary_key=True, max_length=20)
-    key: str = Field(primary_key=True, max_length=SHORT_MAX)
-
-
-class CaseCreditTimeRecord(SQLModel, table=True):
-    """One time a case is charged to a group (a unit's report-in, a resolution), in
-    microseconds: the 90th percentile is a rank among these."""
-
-    __tablename__ = "case_credit_times"
-    __table_args__ = (
-        Index("ix_case_credit_times_case_id", "case_id"),
-        # A 90th percentile from the index alone on PostgreSQL (as ix_case_credits_compounds).
-        Index(
-            "ix_case_credit_times_micros",
-            "grouping",
-            "key",
-            "measure",
-            "raised_at",
-            postgresql_include=["micros"],
-            sqlite_where=text("0 = 1"),
-        ),
-        {"sqlite_with_rowid": False},
-    )
-
-    grouping: str = Field(primary_key=True, max_length=20)
-    key: str = Field(primary_key=True, max_length=SHORT_MAX)
-    measure: str = Field(primary_key=True, max_length=20)
-    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    case_id: str = Field(primary_key=True, max_length=CASE_ID_MAX)
-    ordinal: int = Field(primary_key=True)
-    """The time's place among the case's times of this group and measure."""
-    micros: int = Field(sa_column=Column(BigInteger, nullable=False))
-
-
-class DistrictHourRecord(RateCounts, table=True):
-    """The whole district's counts of the cases raised in one hour (UTC), kept with
-    the credits (``store.district_hours``): a year's rates add up 8,760 rows."""
-
-    __tablename__ = "district_hours"
-
-    hour: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    cases: int = 0
+    uploaded_at: datetime = Field(sa_column=when_column(False))
 
 
 class DeliveryRecord(SQLModel, table=True):
@@ -429,13 +252,13 @@ class DeliveryRecord(SQLModel, table=True):
     """A person on duty's own phones and addresses (JSON); empty for a channel's own list."""
     status: str = Field(max_length=20)
     attempts: int = 0
-    next_attempt_at: datetime = Field(sa_column=_when(False))
+    next_attempt_at: datetime = Field(sa_column=when_column(False))
     lease_owner: str | None = Field(default=None, max_length=100)
-    lease_until: datetime | None = Field(default=None, sa_column=_when())
+    lease_until: datetime | None = Field(default=None, sa_column=when_column())
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=_when(False))
-    delivered_at: datetime | None = Field(default=None, sa_column=_when())
-    failed_at: datetime | None = Field(default=None, sa_column=_when())
+    created_at: datetime = Field(sa_column=when_column(False))
+    delivered_at: datetime | None = Field(default=None, sa_column=when_column())
+    failed_at: datetime | None = Field(default=None, sa_column=when_column())
 
 
 class ChannelWindowRecord(SQLModel, table=True):
@@ -445,7 +268,7 @@ class ChannelWindowRecord(SQLModel, table=True):
     __tablename__ = "channel_windows"
 
     channel: str = Field(primary_key=True, max_length=CODE_MAX)
-    window_start: datetime = Field(sa_column=_when(False))
+    window_start: datetime = Field(sa_column=when_column(False))
     used: int = 0
 
 
@@ -463,4 +286,4 @@ class DutyShiftRecord(SQLModel, table=True):
     name: str = Field(max_length=SHORT_MAX)
     phone: str | None = Field(default=None, max_length=20)
     email: str | None = Field(default=None, max_length=SHORT_MAX)
-    set_at: datetime = Field(sa_column=_when(False))
+    set_at: datetime = Field(sa_column=when_column(False))

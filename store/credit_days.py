@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, literal_column, sele
 from sqlalchemy.engine import Connection
 
 from audit.charging import utc
-from models.tables import CreditDayRecord, CreditSums
+from models.credit_tables import CreditDayRecord, CreditSums
 from store import rollup
 
 DAYS = CreditDayRecord.__table__  # type: ignore[attr-defined]

@@ -28,13 +28,8 @@ from audit.charging import (
     case_tallies,
     utc,
 )
-from models.tables import (
-    CaseCreditRecord,
-    CaseCreditTimeRecord,
-    CaseEventRecord,
-    CaseRecord,
-    CreditKeyRecord,
-)
+from models.credit_tables import CaseCreditRecord, CaseCreditTimeRecord, CreditKeyRecord
+from models.tables import CaseEventRecord, CaseRecord
 from store import credit_days, district_hours
 from store.upserts import insert_ignoring_duplicates
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from audit.charging import MEASURES, utc
 from audit.totals import Totals
-from models.tables import DistrictHourRecord
+from models.credit_tables import DistrictHourRecord
 from store import rollup
 
 HOURS = DistrictHourRecord.__table__  # type: ignore[attr-defined]

@@ -13,7 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
 
-import models.tables  # noqa: F401  (registers the tables)
+import models.credit_tables
+import models.people_tables
+import models.tables  # noqa: F401  (each import registers its tables)
 
 
 def make_engine(url: str) -> Engine:

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from models.limits import COMPOUNDS_PER_PRINCIPAL_MAX, TOKEN_MAX, check_principal_name
 from models.org import Organisation
+from models.people_tables import ApiTokenRecord, PrincipalRecord
 from models.principals import Principal, PrincipalKind
-from models.tables import ApiTokenRecord, PrincipalRecord
 from models.text_rules import SHORT_MAX, RuleViolation, check_text
 from store.org import org_in_force
 from store.reads import utc

@@ -1,5 +1,5 @@
 """Signing in to the workbench: passwords (argon2id through pwdlib), the lockout
-after repeated failures, and sessions.
+after repeated failures (counted in ``store.sign_in_failures``), and sessions.
 
 A session's key lives only in the person's cookie; the table keeps its SHA-256,
 so a copy of the database signs no one in. Each session has its own CSRF token,
@@ -15,21 +15,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from models.limits import (
-    LOCKOUT_MINUTES,
-    PASSWORD_MAX,
-    PASSWORD_MIN,
-    PRINCIPAL_NAME_MAX,
-    SESSION_HOURS,
-    SIGN_IN_FAILURES_MAX,
-)
+from models.limits import PASSWORD_MAX, PASSWORD_MIN, PRINCIPAL_NAME_MAX, SESSION_HOURS
+from models.people_tables import PrincipalRecord, WebSessionRecord
 from models.principals import Principal
-from models.tables import PrincipalRecord, WebSessionRecord
 from models.text_rules import RuleViolation
+from store import sign_in_failures as failures
 from store.principals import principal_of
 from store.reads import utc
 
@@ -42,7 +36,8 @@ class SignInRefusal(StrEnum):
     """Why a sign-in failed; the page words each (``web.words``: ``signin.*``)."""
 
     WRONG = "wrong"  # unknown name or wrong password: the person is not told which
-    LOCKED = "locked"
+    LOCKED = "locked"  # too many wrong passwords for this name from this client
+    THROTTLED = "throttled"  # too many wrong passwords from this client, any names
 
 
 @dataclass(frozen=True)
@@ -68,65 +63,56 @@ def check_password_rule(password: str, *, field: str = "password") -> str:
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
-    """Give ``name`` a password (and lift any lockout); its sessions end."""
+    """Give ``name`` a password (and lift its lockouts); its sessions end."""
     check_password_rule(password)
     with Session(engine) as session:
         record = session.get(PrincipalRecord, name)
         if record is None or record.disabled_at is not None:
             raise RuleViolation(f"principal: no principal {name!r}")
         record.password_hash = _hasher.hash(password)
-        record.failed_sign_ins = 0
-        record.locked_until = None
         session.add(record)
         session.execute(delete(WebSessionRecord).where(col(WebSessionRecord.principal) == name))
+        failures.forget(session.connection(), name)
         session.commit()
 
 
-def sign_in(engine: Engine, name: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check a name and password; count a failure, and lock after too many."""
+def sign_in(
+    engine: Engine, name: str, password: str, client: str, now: datetime | None = None
+) -> SignIn:
+    """Check a name and password from ``client`` (its address); count the attempt,
+    and lock after too many wrong ones (``store.sign_in_failures``)."""
     now = now or datetime.now(UTC)
     with Session(engine) as session:
+        lock = failures.lock_in_force(session.connection(), name, client, now)
+        if lock is not None:
+            return _refused(lock)
+        attempt = failures.begin_attempt(session.connection(), name, client, now)
+        session.commit()  # counted before the (slow) check, for the guesses sent with it
+        if attempt.lock is not None:
+            return _refused(attempt.lock)
         record = session.get(PrincipalRecord, name) if len(name) <= PRINCIPAL_NAME_MAX else None
-        usable = record is not None and record.disabled_at is None and record.password_hash
-        if record is None or not usable:
+        hashed = record.password_hash if record and record.disabled_at is None else None
+        if hashed is None:  # an unknown name costs a hash and counts like a wrong password
             _hasher.verify(password[:PASSWORD_MAX], _DUMMY_HASH)
-            return SignIn(None, SignInRefusal.WRONG)
-        locked = utc(record.locked_until)
-        if locked is not None and locked > now:
-            return SignIn(None, SignInRefusal.LOCKED, locked)
-        assert record.password_hash is not None
-        valid, new_hash = _hasher.verify_and_update(password[:PASSWORD_MAX], record.password_hash)
+            valid, new_hash = False, None
+        else:
+            valid, new_hash = _hasher.verify_and_update(password[:PASSWORD_MAX], hashed)
         if not valid:
-            return _failed(session, name, now)
-        record.failed_sign_ins = 0
-        record.locked_until = None
+            lock = failures.failed(session.connection(), name, client, now, attempt)
+            session.commit()
+            return SignIn(None, SignInRefusal.WRONG) if lock is None else _refused(lock)
+        assert record is not None
+        failures.succeeded(session.connection(), name, client)
         if new_hash is not None:  # parameters grew stronger since: rehash
             record.password_hash = new_hash
-        session.add(record)
+            session.add(record)
         session.commit()
         return SignIn(principal_of(record))
 
 
-def _failed(session: Session, name: str, now: datetime) -> SignIn:
-    """Count a wrong password in the database itself (two guesses at once both
-    count), and lock the principal once there were too many in a row."""
-    session.rollback()  # nothing of the read above is written back
-    counted = col(PrincipalRecord.failed_sign_ins) + 1
-    session.execute(
-        update(PrincipalRecord)
-        .where(col(PrincipalRecord.name) == name)
-        .values(failed_sign_ins=counted)
-    )
-    record = session.get(PrincipalRecord, name, populate_existing=True)
-    assert record is not None
-    if record.failed_sign_ins < SIGN_IN_FAILURES_MAX:
-        session.commit()
-        return SignIn(None, SignInRefusal.WRONG)
-    record.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-    record.failed_sign_ins = 0
-    session.add(record)
-    session.commit()
-    return SignIn(None, SignInRefusal.LOCKED, utc(record.locked_until))
+def _refused(lock: failures.Lock) -> SignIn:
+    why = SignInRefusal.THROTTLED if lock.whole_client else SignInRefusal.LOCKED
+    return SignIn(None, why, lock.until)
 
 
 def _key_hash(key: str) -> str:

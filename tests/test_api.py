@@ -530,11 +530,11 @@ async def test_an_admin_sets_a_workbench_password(api: Api, engine: Engine) -> N
 
     path = "/principals/auditor-t/password"
     assert (await api.call("admin", "PUT", path, {"password": "api-set-2026"})).status_code == 204
-    assert sign_in(engine, "auditor-t", "api-set-2026").principal is not None
+    assert sign_in(engine, "auditor-t", "api-set-2026", "127.0.0.1").principal is not None
     assert (await api.call("admin", "PUT", path, {"password": "short"})).status_code == 422
     unknown = await api.call(
         "admin", "PUT", "/principals/nobody-t/password", {"password": "x" * 12}
     )
     assert unknown.status_code == 404
     assert (await api.call("branch", "PUT", path, {"password": "x" * 12})).status_code == 403
-    assert sign_in(engine, "auditor-t", "x" * 12).principal is None  # nothing changed
+    assert sign_in(engine, "auditor-t", "x" * 12, "127.0.0.1").principal is None  # nothing changed

@@ -637,7 +637,7 @@ def test_admin_sets_a_password_from_standard_input(db: Path) -> None:
     )
     assert done.exit_code == 0 and "password set for pw-t" in done.output
     engine = make_engine(f"sqlite:///{db}")
-    assert sign_in(engine, "pw-t", "cli-set-2026").principal is not None
+    assert sign_in(engine, "pw-t", "cli-set-2026", "127.0.0.1").principal is not None
     short = runner.invoke(app, ["admin", "set-password", "pw-t", "--password-stdin"], input="x\n")
     assert (
         short.exit_code == output.EXIT_BAD_INPUT and "password: must be 10 to 128" in short.output

@@ -29,9 +29,12 @@ async def test_a_wrong_password_then_a_lockout(site: str, people: dict[str, str]
     for _ in range(SIGN_IN_FAILURES_MAX - 1):
         _, answer = await sign_in(site, people["other_station"], "still not it")
     assert answer.status_code == 401 and "已锁定" in answer.text
-    # Locked: even the right password is refused until the lock ends.
+    # Locked: even the right password is refused until the lock ends...
     _, answer = await sign_in(site, people["other_station"])
     assert answer.status_code == 401 and "已锁定" in answer.text
+    # ...from this computer only: the person at another one signs in (store.sign_in_failures).
+    _, elsewhere = await sign_in(site, people["other_station"], via="198.51.100.20")
+    assert elsewhere.status_code == 303, elsewhere.text
     _, unknown = await sign_in(site, "nobody-at-all", "whatever it is")
     assert unknown.status_code == 401 and "账号或密码不正确" in unknown.text
 

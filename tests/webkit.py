@@ -120,8 +120,13 @@ class Person:
         return await self.http.post(action, data=data, **kw)  # type: ignore[arg-type]
 
 
-async def sign_in(site: str, name: str, password: str = PASSWORD) -> tuple[Person, httpx.Response]:
-    http = httpx.AsyncClient(base_url=site, timeout=30)
+async def sign_in(
+    site: str, name: str, password: str = PASSWORD, *, via: str | None = None
+) -> tuple[Person, httpx.Response]:
+    """Sign ``name`` in; ``via``: the client's address, as a trusted proxy on loopback
+    passes it (X-Forwarded-For), else loopback's own."""
+    headers = {"X-Forwarded-For": via} if via else {}
+    http = httpx.AsyncClient(base_url=site, timeout=30, headers=headers)
     person = Person(http)
     answer = await person.form("/login", "/login", {"name": name, "password": password})
     return person, answer

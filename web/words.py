@@ -37,8 +37,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "signin.submit": ("登录", "Sign in"),
     "signin.wrong": ("账号或密码不正确。", "The name or password is not right."),
     "signin.locked": (
-        "连续输错密码次数过多，账号已锁定，请于 {until} 后再试。",
-        "Too many wrong passwords: the account is locked until {until}.",
+        "连续输错密码次数过多，该账号在本机已锁定，请于 {until} 后再试。",
+        "Too many wrong passwords: this name is locked on this computer until {until}.",
+    ),
+    "signin.throttled": (
+        "本机输错密码次数过多，请于 {until} 后再登录。",
+        "Too many wrong passwords from this computer: sign in again after {until}.",
     ),
     "signin.expired": ("登录已过期，请重新登录。", "Your session ended; please sign in again."),
     "signin.signed_out": ("已退出。", "Signed out."),

@@ -1,11 +1,14 @@
-"""Alembic environment: the schema is the sqlmodel tables in models/tables.py."""
+"""Alembic environment: the schema is the sqlmodel tables of models/ (tables.py,
+credit_tables.py, people_tables.py)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables)
+import models.credit_tables
+import models.people_tables
+import models.tables  # noqa: F401  (each import registers its tables)
 from store.text_index import include_name
 
 config = context.config

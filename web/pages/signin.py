@@ -92,10 +92,14 @@ def login(
         raise StalePage()
     t = _speaker(request, settings)
     name = name.strip().lower()
-    result = sign_in(engine, name, password)
+    # The peer's address; behind a trusted proxy, uvicorn's from X-Forwarded-For.
+    client = request.client.host if request.client else ""
+    result = sign_in(engine, name, password, client)
     if result.principal is None:
         if result.refusal == SignInRefusal.LOCKED:
             problem = t("signin.locked", until=t.local(result.locked_until))
+        elif result.refusal == SignInRefusal.THROTTLED:
+            problem = t("signin.throttled", until=t.local(result.locked_until))
         else:
             problem = t("signin.wrong")
         return _login_page(
