@@ -37,11 +37,12 @@ class UnsentDocument(Document):
 
 
 class Notifications(Document):
-    """What ``whistle notifications --json`` prints: counts by status (of every
-    delivery the caller may read), the latest deliveries, the unsent notifications
-    (only when no status or case is asked for)."""
+    """What ``whistle notifications --json`` prints: the counts, the latest
+    deliveries, the unsent notifications (only when no status or case is asked for)."""
 
     counts: dict[str, int]
+    """Of the deliveries the caller may read: every ``pending`` and ``failed`` one, and
+    those ``delivered`` in the last 24 hours (``DELIVERED_COUNTED_HOURS``)."""
     deliveries: list[DeliveryDocument]
     unsent: list[UnsentDocument]
 

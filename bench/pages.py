@@ -2,10 +2,12 @@
 
 Fills a SQLite projection with N cases of a district (streets, compounds, units;
 about 10 events a case through the projection's write path; those of the last
-30 days one in five open, many of them overdue), serves the
-workbench on loopback over an embedded Temporal dev server, and times each
-page as its person opens it, one request after another: the time measured is
-the whole loopback round trip, so it bounds the server's time from above.
+30 days one in five open, many of them overdue) with the notifications their
+workflows queued and those notifications' deliveries (``bench.outbox``), serves the
+workbench on loopback over an embedded Temporal dev server, and times every page
+and download as its person opens it (each must answer 200), one request after
+another, after one untimed opening: the time measured is the whole loopback round
+trip, so it bounds the server's time from above.
 Also the bytes of a first load (the page and every asset it loads).
 """
 
@@ -16,6 +18,7 @@ import random
 import re
 import socket
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,15 +29,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from bench import outbox
 from bench.lives import live
 from bench.stack import free_port_pair
 from bench.stats import ms
 from engine.embedded import EmbeddedTemporal
 from models.publication import CaseChanges
-from models.tables import CaseEventRecord
+from models.tables import CaseEventRecord, DeliveryRecord, NotificationRecord
 from org.loader import parse_org
 from policy.loader import load_policy
 from settings import Settings
+from store.deliveries import CASES
 from store.engine import make_engine
 from store.org import activate_org
 from store.policies import activate_policy
@@ -70,9 +75,18 @@ def _org_text(kinds: list[str]) -> str:
     return "\n".join(lines)
 
 
-def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
+@dataclass
+class Filled:
+    ids: list[str]
+    notifications: int
+    deliveries: int
+
+
+def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> Filled:
     """N cases raised over the last year, with random lives (``bench.lives``),
-    written through the projection's own write path a thousand cases a transaction.
+    written through the projection's own write path a thousand cases a transaction,
+    with the notifications their workflows queued; then each thousand's deliveries as
+    the dispatcher would have left them (``bench.outbox``), in a transaction of their own.
     Cases of the last 30 days may still be open (one in five); older ones have ended."""
     rng = random.Random(seed)
     compounds = [
@@ -81,8 +95,19 @@ def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
         for c in range(COMMUNITIES_PER_STREET)
         for k in range(COMPOUNDS_PER_COMMUNITY)
     ]
-    ids: list[str] = []
+    filled = Filled([], 0, 0)
     batch: list[CaseChanges] = []
+
+    def flush() -> None:
+        write_many(engine, batch)
+        items = [(item, c.summary.compound) for c in batch for item in c.notifications]
+        planned = outbox.plan(rng, items, now)
+        with engine.begin() as conn:
+            outbox.write(conn, planned)
+        filled.notifications += len(items)
+        filled.deliveries += len(planned.deliveries)
+        batch.clear()
+
     for i in range(n):
         compound = rng.choice(compounds)
         street = compound.split("c")[0]
@@ -90,14 +115,30 @@ def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> list[str]:
         raised = now - timedelta(minutes=rng.randint(1, 365 * 24 * 60))
         settled = raised < now - SETTLED_AFTER  # a whistle is done with within weeks
         life = live(rng, f"bench-{i:07d}", compound, pool, raised, settled=settled)
-        ids.append(life.case_id)
-        batch.append(CaseChanges(summary=life.summary(len(life.events)), events=life.events))
+        filled.ids.append(life.case_id)
+        summary = life.summary(len(life.events))
+        notifications = outbox.notifications_of(life)
+        batch.append(CaseChanges(summary=summary, events=life.events, notifications=notifications))
         if len(batch) >= BATCH:
-            write_many(engine, batch)
-            batch = []
+            flush()
     if batch:
-        write_many(engine, batch)
-    return ids
+        flush()
+    return filled
+
+
+def open_case(engine: Engine, street: str, unit: str | None = None) -> str:
+    """The latest open case of ``street`` (that ``unit`` is on)."""
+    c = CASES.c
+    query = select(c.case_id).where(
+        c.status.not_in(["closed", "withdrawn"]), c.compound.like(f"{street}c%")
+    )
+    if unit is not None:
+        query = query.where(("," + c.departments + ",").contains(f",{unit},"))
+    with engine.connect() as conn:
+        found = conn.execute(query.order_by(c.raised_at.desc()).limit(1)).scalar()
+    if found is None:
+        raise RuntimeError(f"no open case of {street}" + (f" with {unit}" if unit else ""))
+    return str(found)
 
 
 PEOPLE = {
@@ -108,18 +149,38 @@ PEOPLE = {
 }
 
 
-def pages_of(case_id: str, quarter: str) -> dict[str, tuple[str, str]]:
-    """Page name -> (person, path)."""
+@dataclass(frozen=True)
+class Cases:
+    """The cases the pages open: any one, and open ones of street s0."""
+
+    any: str
+    units: str
+    """Open, with the unit ``police_s0`` on it."""
+    stations: str
+    """Open, in street s0."""
+
+
+def pages_of(cases: Cases, quarter: str) -> dict[str, tuple[str | None, str]]:
+    """Page name -> (person, or None for nobody signed in; path)."""
+    case_id = cases.any
     return {
+        "sign-in page": (None, "/login"),
         "branch: my cases": ("branch", "/branch"),
         "branch: raise form": ("branch", "/branch/raise"),
         "unit: inbox": ("unit", "/unit"),
         "unit: inbox refresh": ("unit", "/unit/rows"),
+        "unit: a case": ("unit", f"/case/{cases.units}"),
         "station: street": ("station", "/station"),
+        "station: a case": ("station", f"/case/{cases.stations}"),
+        "station: deliveries": ("station", "/deliveries"),
         "auditor: search": ("auditor", "/audit?text=%E6%B6%88%E9%98%B2"),
         "auditor: case page": ("auditor", f"/case/{case_id}"),
         "auditor: case audit": ("auditor", f"/audit/case/{case_id}"),
+        "auditor: ledger.xlsx": ("auditor", f"/audit/case/{case_id}/ledger.xlsx"),
         "auditor: assessment": ("auditor", f"/audit/assessment?quarter={quarter}"),
+        "auditor: assessment.xlsx": ("auditor", f"/audit/assessment.xlsx?quarter={quarter}"),
+        "auditor: deliveries": ("auditor", "/deliveries"),
+        "auditor: failed deliveries": ("auditor", "/deliveries?status=failed"),
     }
 
 
@@ -146,10 +207,19 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
     activate_policy(engine, policy, source="bench")
     activate_org(engine, parse_org(_org_text(list(policy.departments)), policy, source="bench"))
     began = time.perf_counter()
-    ids = fill(engine, n, now)
+    filled = fill(engine, n, now)
     fill_seconds = time.perf_counter() - began
     with engine.connect() as conn:
         events = conn.execute(select(func.count()).select_from(CaseEventRecord)).scalar_one()
+        notifications = conn.execute(
+            select(func.count()).select_from(NotificationRecord)
+        ).scalar_one()
+        deliveries = conn.execute(select(func.count()).select_from(DeliveryRecord)).scalar_one()
+    cases = Cases(
+        any=filled.ids[len(filled.ids) // 2],
+        units=open_case(engine, "s0", "police_s0"),
+        stations=open_case(engine, "s0"),
+    )
     cookies: dict[str, str] = {}
     for role, (kind, compounds, unit, street) in PEOPLE.items():
         person = add_principal(
@@ -174,10 +244,10 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         quarter = f"{now.year}Q{(now.month - 1) // 3 + 1}"
         timings: dict[str, Any] = {}
-        for name, (role, path) in pages_of(ids[len(ids) // 2], quarter).items():
-            async with httpx.AsyncClient(
-                base_url=base, cookies={SESSION_COOKIE: cookies[role]}, timeout=120
-            ) as http:
+        for name, (who, path) in pages_of(cases, quarter).items():
+            jar = {} if who is None else {SESSION_COOKIE: cookies[who]}
+            async with httpx.AsyncClient(base_url=base, cookies=jar, timeout=120) as http:
+                await http.get(path)  # untimed: a process renders a template first once
                 seconds: list[float] = []
                 status = 0
                 for _ in range(repeat):
@@ -185,6 +255,8 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
                     answer = await http.get(path)
                     seconds.append(time.perf_counter() - start)
                     status = answer.status_code
+                    if status != 200:
+                        raise RuntimeError(f"page {name!r} ({path}) answered {status}")
                     if len(seconds) >= MIN_SAMPLES and sum(seconds) > PAGE_BUDGET_SECONDS:
                         break  # a page this slow is measured well enough: n says how often
                 timings[name] = {"status": status, "bytes": len(answer.content), **ms(seconds)}
@@ -202,6 +274,8 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
     return {
         "cases": n,
         "events": events,
+        "notifications": notifications,
+        "deliveries": deliveries,
         "fill_seconds": round(fill_seconds, 1),
         "repeat": repeat,
         "pages_ms": timings,

@@ -21,6 +21,7 @@ from settings import get_settings
 from store.deliveries import FAILED, ID_PREFIX_MIN, STATUSES
 from store.delivery_outcomes import retry_failed
 from store.delivery_reads import (
+    counted_as,
     deliveries_by_status,
     delivery_document,
     list_deliveries,
@@ -67,7 +68,8 @@ def notifications(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
-    """The counts by status, then the latest deliveries (and notifications no channel had)."""
+    """The counts (pending, failed, delivered in the last 24 hours), then the latest
+    deliveries (and notifications no channel had)."""
     if ctx.invoked_subcommand is not None:
         return
     if status is not None and status not in STATUSES:
@@ -90,7 +92,8 @@ def notifications(
         output.emit_json(document)
         return
     output.console.print(
-        " · ".join(f"{name} {count}" for name, count in counts.items()), highlight=False
+        " · ".join(f"{counted_as(name)} {count}" for name, count in counts.items()),
+        highlight=False,
     )
     table = Table(
         "delivery", "case", "kind", "channel", "to", "status", "tries", "when", box=box.SIMPLE_HEAD

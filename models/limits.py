@@ -97,6 +97,9 @@ CLIENT_SIGN_IN_FAILURES_MAX = 20
 """Wrong passwords from one client, whatever the names, within ``LOCKOUT_MINUTES``
 before that client may not sign in for ``LOCKOUT_MINUTES``: guessing across names."""
 LOCKOUT_MINUTES = 15
+DELIVERED_COUNTED_HOURS = 24
+"""The deliveries page (and ``GET /notifications``) counts what was delivered in the
+last this many hours; pending and failed ones, whatever their age."""
 CLIENT_ADDRESS_MAX = 64
 """Characters of a client's address as kept with its sign-in failures (IPv6: 45)."""
 SESSION_HOURS = 12

@@ -137,6 +137,13 @@ class NotificationRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notifications_planned_at", "planned_at"),
         Index("ix_notifications_at", "at"),
+        # The few no channel had, newest first, without walking every notification.
+        Index(
+            "ix_notifications_unsent_at",
+            "at",
+            sqlite_where=text("unsent_why IS NOT NULL"),
+            postgresql_where=text("unsent_why IS NOT NULL"),
+        ),
     )
 
     key: str = Field(primary_key=True, max_length=300)
@@ -240,12 +247,20 @@ class DeliveryRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_deliveries_created_at", "created_at"),
+        # A status's count and newest, of the district or of a street's compounds, read
+        # from ranges of one index (store.delivery_reads), however long the history.
+        Index("ix_deliveries_status_created", "status", "created_at"),
+        Index("ix_deliveries_status_compound_created", "status", "compound", "created_at"),
+        Index("ix_deliveries_delivered_at", "delivered_at"),
     )
 
     delivery_id: str = Field(primary_key=True, max_length=SHA256_HEX_LEN)
     """Stable across retries (a hash of the notification's key and the channel's name)."""
     notification_key: str = Field(index=True, max_length=300)
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
+    compound: str = Field(default="", max_length=SHORT_MAX)
+    """The case's compound in lower case, as a scope matches it (``store.reads.compound_in``);
+    empty when the projection did not know the case."""
     channel: str = Field(max_length=CODE_MAX)
     recipient: str = Field(max_length=SHORT_MAX)
     contact: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -114,7 +114,7 @@ def plan(engine: Engine, route: Router, now: datetime, max_age: timedelta, batch
             )
             too_old = item.at < now - max_age
             rows = [
-                _new(item, recipient, channel, now)
+                new_delivery(item, recipient, channel, now)
                 for recipient, channels in ([] if too_old else route(item))
                 for channel in channels
             ]
@@ -128,12 +128,16 @@ def plan(engine: Engine, route: Router, now: datetime, max_age: timedelta, batch
     return len(taken)
 
 
-def _new(item: Unplanned, recipient: Recipient, channel: str, now: datetime) -> dict[str, Any]:
+def new_delivery(
+    item: Unplanned, recipient: Recipient, channel: str, now: datetime
+) -> dict[str, Any]:
+    """The row of a delivery planned at ``now``: pending, due at once."""
     contact = {"phones": recipient.phones, "emails": recipient.emails}
     return {
         "delivery_id": delivery_id(item.key, channel, recipient),
         "notification_key": item.key,
         "case_id": item.case_id,
+        "compound": (item.compound or "").lower(),  # as a scope matches it
         "channel": channel,
         "recipient": recipient.name,
         "contact": json.dumps(contact) if recipient.phones or recipient.emails else "",

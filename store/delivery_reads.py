@@ -7,17 +7,26 @@ no compound."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 
-from store.deliveries import CASES, DELIVERIES, FAILED, NOTIFICATIONS, STATUSES
+from models.limits import DELIVERED_COUNTED_HOURS
+from store import sqlite_hints  # noqa: F401  (SQLite writes INDEXED BY)
+from store.deliveries import (
+    CASES,
+    DELIVERED,
+    DELIVERIES,
+    FAILED,
+    NOTIFICATIONS,
+    PENDING,
+    STATUSES,
+)
 from store.reads import compound_in, utc
 
 Compounds = frozenset[str] | None
-Query = TypeVar("Query", bound=Select[Any])
 
 LISTED_MAX = 500
 
@@ -49,20 +58,35 @@ class Unsent:
     why: str
 
 
-def _of_cases_in(case_id: ColumnElement[str], compounds: frozenset[str]) -> ColumnElement[bool]:
-    return case_id.in_(select(CASES.c.case_id).where(compound_in(compounds)))
+def _deliveries_in(compounds: Compounds) -> list[ColumnElement[bool]]:
+    """Deliveries of cases in ``compounds``: by the compound each keeps (folded as a
+    scope matches it), so a street's are ranges of the status index."""
+    if compounds is None:
+        return []
+    return [DELIVERIES.c.compound.in_(sorted({c.lower() for c in compounds}))]
 
 
-def _scoped(query: Query, case_id: ColumnElement[str], compounds: Compounds) -> Query:
-    return query if compounds is None else query.where(_of_cases_in(case_id, compounds))
+def counted_as(status: str) -> str:
+    """What a status's count counts, in words (``delivered in the last 24h``)."""
+    return f"{status} in the last {DELIVERED_COUNTED_HOURS}h" if status == DELIVERED else status
 
 
-def deliveries_by_status(engine: Engine, compounds: Compounds = None) -> dict[str, int]:
-    query = select(DELIVERIES.c.status, func.count()).group_by(DELIVERIES.c.status)
-    query = _scoped(query, DELIVERIES.c.case_id, compounds)
+def deliveries_by_status(
+    engine: Engine, compounds: Compounds = None, now: datetime | None = None
+) -> dict[str, int]:
+    """How many are pending and failed, and how many were delivered in the last
+    ``DELIVERED_COUNTED_HOURS``: what stands now, however long the history."""
+    now = now or datetime.now(UTC)
+    d = DELIVERIES.c
+    standing = select(d.status, func.count()).where(d.status.in_([PENDING, FAILED]))
+    standing = standing.where(*_deliveries_in(compounds)).group_by(d.status)
+    recent = select(func.count()).where(
+        d.delivered_at >= now - timedelta(hours=DELIVERED_COUNTED_HOURS), *_deliveries_in(compounds)
+    )
     with engine.connect() as conn:
-        found: dict[str, int] = dict(conn.execute(query).all())
-    return {status: int(found.get(status, 0)) for status in STATUSES}
+        found: dict[str, int] = {str(k): int(v) for k, v in conn.execute(standing).all()}
+        found[DELIVERED] = int(conn.execute(recent).scalar_one())
+    return {status: found.get(status, 0) for status in STATUSES}
 
 
 def list_deliveries(
@@ -92,7 +116,10 @@ def list_deliveries(
         query = query.where(d.status == status)
     if case_id is not None:
         query = query.where(d.case_id == case_id)
-    query = _scoped(query, d.case_id, compounds)
+    else:
+        index = _newest_first_index(status, compounds)
+        query = query.with_hint(DELIVERIES, f"INDEXED BY {index}", "sqlite")
+    query = query.where(*_deliveries_in(compounds))
     query = query.order_by(d.created_at.desc(), d.delivery_id).limit(min(limit, LISTED_MAX))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -108,11 +135,31 @@ def list_deliveries(
     ]
 
 
+def _newest_first_index(status: str | None, compounds: Compounds) -> str:
+    """The index a list of the newest reads on SQLite, which keeps no statistics to
+    choose by. A street's pending or failed ones (what stands: few) are read whole
+    from their ranges and sorted; any other list walks newest first and stops at its
+    page, past the other streets' (a street holds a fair share of the deliveries)."""
+    if status is None:
+        return "ix_deliveries_created_at"
+    if compounds is not None and status in (PENDING, FAILED):
+        return "ix_deliveries_status_compound_created"
+    return "ix_deliveries_status_created"
+
+
 def list_unsent(engine: Engine, limit: int = 50, compounds: Compounds = None) -> list[Unsent]:
     """The latest notifications that no channel had."""
     n = NOTIFICATIONS.c
     query = select(n.key, n.case_id, n.department, n.kind, n.at, n.unsent_why)
-    query = _scoped(query.where(n.unsent_why.is_not(None)), n.case_id, compounds)
+    query = query.where(n.unsent_why.is_not(None))
+    if compounds is not None:
+        # Probed case by case, newest first: a street's unsent are among the few
+        # newest, while the street's cases would all be read to match them in bulk.
+        query = query.where(
+            select(CASES.c.case_id)
+            .where(CASES.c.case_id == n.case_id, compound_in(compounds))
+            .exists()
+        )
     query = query.order_by(n.at.desc()).limit(min(limit, LISTED_MAX))
     with engine.connect() as conn:
         return [Unsent(*row[:4], at=utc(row.at), why=row.unsent_why) for row in conn.execute(query)]
@@ -122,7 +169,7 @@ def failed_ids(engine: Engine, compounds: frozenset[str], prefixes: list[str] | 
     """The ids of the failed deliveries of cases in ``compounds`` (those starting
     with one of ``prefixes``, if given): what a station may send again."""
     d = DELIVERIES.c
-    query = _scoped(select(d.delivery_id).where(d.status == FAILED), d.case_id, compounds)
+    query = select(d.delivery_id).where(d.status == FAILED, *_deliveries_in(compounds))
     with engine.connect() as conn:
         found = [str(row.delivery_id) for row in conn.execute(query)]
     return found if prefixes is None else [i for i in found if i.startswith(tuple(prefixes))]

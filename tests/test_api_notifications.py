@@ -22,6 +22,7 @@ import pytest_asyncio
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 
+from models.limits import DELIVERED_COUNTED_HOURS
 from models.tables import CaseRecord, DeliveryRecord, NotificationRecord
 from store.deliveries import (
     DELIVERED,
@@ -35,7 +36,8 @@ from store.delivery_reads import deliveries_by_status
 from store.principals import add_principal, get_principal, issue_token
 
 Json = dict[str, Any]
-AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+AT = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+"""When the world's deliveries were made: an hour ago, so delivered ones count."""
 CASES = CaseRecord.__table__  # type: ignore[attr-defined]
 NOTES = NotificationRecord.__table__  # type: ignore[attr-defined]
 SENDS = DeliveryRecord.__table__  # type: ignore[attr-defined]
@@ -71,33 +73,37 @@ def world(prefix: str) -> dict[str, Sent]:
     }
 
 
-def _state(sent: Sent) -> dict[str, Any]:
+def _state(sent: Sent, at: datetime = AT) -> dict[str, Any]:
     return {
         "status": sent.status,
         "attempts": 3 if sent.status == FAILED else 1,
-        "next_attempt_at": AT,
+        "next_attempt_at": at,
         "last_error": "HTTP 500 from the robot" if sent.status == FAILED else "",
-        "delivered_at": AT if sent.status == DELIVERED else None,
-        "failed_at": AT if sent.status == FAILED else None,
+        "delivered_at": at if sent.status == DELIVERED else None,
+        "failed_at": at if sent.status == FAILED else None,
     }
 
 
-def plant(engine: Engine, sends: dict[str, Sent]) -> None:
+def _compound(case_id: str) -> str:
+    return "xiangyang" if case_id.endswith("-x1") else "anningyuan"
+
+
+def plant(engine: Engine, sends: dict[str, Sent], at: datetime = AT) -> None:
     """The cases (closed: no board or worklist picks them up), the outbox, the
     deliveries, and one notification no channel had."""
     case_ids = sorted({s.case_id for s in sends.values()})
     cases = [
         {
             "case_id": case_id,
-            "compound": "xiangyang" if case_id.endswith("-x1") else "anningyuan",
+            "compound": _compound(case_id),
             "category": "fire_lane",
             "title": "消防通道被占用",
             "level": "emergency",
             "status": "closed",
             "departments": "police_a",
             "raised_by": "branch",
-            "raised_at": AT - timedelta(hours=1),
-            "updated_at": AT,
+            "raised_at": at - timedelta(hours=1),
+            "updated_at": at,
             "policy_version": "p",
         }
         for case_id in case_ids
@@ -110,8 +116,8 @@ def plant(engine: Engine, sends: dict[str, Sent]) -> None:
             "level": "emergency",
             "kind": s.kind,
             "message": "emergency whistle",
-            "at": AT,
-            "planned_at": AT,
+            "at": at,
+            "planned_at": at,
             "routes": 2,
             "unsent_why": None,  # every row has every key: executemany takes the first's
         }
@@ -130,11 +136,12 @@ def plant(engine: Engine, sends: dict[str, Sent]) -> None:
             "delivery_id": s.id,
             "notification_key": s.key,
             "case_id": s.case_id,
+            "compound": _compound(s.case_id),  # as store.deliveries.new_delivery keeps it
             "channel": s.channel,
             "recipient": "police_a",
-            "created_at": AT,
+            "created_at": at,
             "contact": "",  # a person on duty's; where the table has it
-            **_state(s),
+            **_state(s, at),
         }
         for s in sends.values()
     ]
@@ -280,6 +287,30 @@ async def test_a_station_reads_only_its_streets_deliveries(api: Api) -> None:
     assert s2["counts"] == counted(api, "s2", {FAILED: 1})
     elsewhere = await api.ok("other_station", "GET", f"/notifications?case={PREFIX}-a1")
     assert elsewhere["deliveries"] == []
+
+
+async def test_the_counts_hold_what_stands_and_the_last_days_deliveries(
+    api: Api, engine: Engine
+) -> None:
+    """Pending and failed ones count whatever their age; delivered ones, those of the
+    last DELIVERED_COUNTED_HOURS: the page shows what stands, not the whole history."""
+    before = (await api.ok("auditor", "GET", "/notifications?limit=1"))["counts"]
+    old = f"{PREFIX}-old"
+    sends = {
+        "a1_wecom": Sent(f"{old}-a1", "dispatch", "wecom", DELIVERED),
+        "a1_hook": Sent(f"{old}-a1", "dispatch", "hook", FAILED),
+    }
+    plant(engine, sends, at=AT - timedelta(hours=DELIVERED_COUNTED_HOURS))
+    try:
+        after = (await api.ok("auditor", "GET", "/notifications?limit=1"))["counts"]
+        assert after == before | {FAILED: before[FAILED] + 1}
+        station = await api.ok("station", "GET", f"/notifications?case={old}-a1")
+        assert {d["delivery_id"] for d in station["deliveries"]} == {
+            sends["a1_wecom"].id,
+            sends["a1_hook"].id,
+        }
+    finally:
+        remove(engine, old)
 
 
 async def test_bad_queries_name_the_parameter(api: Api) -> None:

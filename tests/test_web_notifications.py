@@ -9,13 +9,15 @@ their own (prefix ``nt-web``), and removed afterwards.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 
+from models.workdays import DEFAULT_TIMEZONE
 from store.deliveries import FAILED
-from tests.test_api_notifications import Sent, plant, remove, restore, world
+from tests.test_api_notifications import AT, Sent, plant, remove, restore, world
 from tests.webkit import Person, sign_in, text_of
 
 PREFIX = "nt-web"
@@ -50,7 +52,8 @@ async def test_the_page_in_chinese_with_the_streets_rows(station: Person) -> Non
     assert SENDS_OF["x1_wecom"].id[:12] not in text  # street s2's
     assert f'href="/case/{PREFIX}-a1"' in page.text
     assert "新派单" in text and "催办" in text  # kinds as the messages name them
-    assert "HTTP 500 from the robot" in text and "2026-11-30 14:00" in text  # local time
+    local = AT.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+    assert "HTTP 500 from the robot" in text and local in text  # the district's time
     assert "没有渠道可送达该接收方" in text  # the unsent notification, and why
     assert "超时未办 · 街道工作站" in text  # the outbox's bare recipient in words
     assert 'href="/deliveries"' in page.text  # in the station's menu

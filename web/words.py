@@ -244,6 +244,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "deliveries.latest": ("最近的发送记录", "Latest deliveries"),
     "deliveries.none": ("暂无发送记录", "No deliveries"),
     "deliveries.counts": ("各状态条数", "By status"),
+    "deliveries.counted.delivered": ("近 {hours} 小时", "in the last {hours} hours"),
     "deliveries.status": ("发送状态", "Delivery status"),
     "deliveries.status.pending": ("待发送", "Pending"),
     "deliveries.status.delivered": ("已送达", "Delivered"),

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.routes.notifications import RetryBody, notifications, retry
 from models.case import BRANCH, STATION
+from models.limits import DELIVERED_COUNTED_HOURS
 from models.principals import PrincipalKind
 from notify.messages import headline
-from store.deliveries import FAILED, NO_CHANNEL, STATUSES, TOO_OLD
+from store.deliveries import DELIVERED, FAILED, NO_CHANNEL, STATUSES, TOO_OLD
 from web.deps import PageDep, PageRefused
 from web.forms import REFUSED, refusal_of
 from web.i18n import DEFAULT_LANG, Speaker
@@ -71,6 +72,8 @@ def deliveries(page: PageDep) -> Response:
         status=status,
         statuses=STATUSES,
         failed=FAILED,
+        delivered=DELIVERED,
+        counted_hours=DELIVERED_COUNTED_HOURS,
         may_retry=page.me.kind in RETRIERS,
         flash=page.t("deliveries.retried", n=int(retried)) if retried.isdecimal() else None,
         kind_words=kind_words,
