@@ -15,7 +15,7 @@ from fastapi import HTTPException, status
 
 from models.org import Organisation, compounds_of_street, find_compound
 from models.principals import Principal, PrincipalKind
-from store.reads import CaseScope
+from store.case_filters import CaseScope
 
 
 def _branch_compounds(principal: Principal) -> frozenset[str]:

@@ -68,20 +68,14 @@ from models.workdays import DEFAULT_TIMEZONE, zone
 from org.loader import parse_org
 from policy.loader import load_policy
 from settings import Settings
+from store.case_filters import CaseFilter, CaseScope
 from store.engine import make_engine
 from store.keyset import encode_cursor
 from store.org import activate_org
 from store.policies import activate_policy
 from store.principals import add_principal, issue_token
 from store.projection import write_many
-from store.reads import (
-    CaseFilter,
-    CaseScope,
-    case_events,
-    get_case,
-    projected_case_document,
-    search_page,
-)
+from store.reads import case_events, get_case, projected_case_document, search_page
 
 console = Console()
 

@@ -23,12 +23,11 @@ from models.levels import WhistleLevel
 from models.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, SATISFACTION_MAX
 from models.policy import Policy
 from policy.loader import load_policy, policy_document
+from store.case_filters import CaseFilter, CaseScope
 from store.engine import make_engine
 from store.keyset import decode_cursor
 from store.policies import activate_policy
 from store.reads import (
-    CaseFilter,
-    CaseScope,
     case_events,
     case_row_document,
     get_case,

@@ -34,9 +34,9 @@ def when_column(nullable: bool = True) -> Column[datetime]:
 
 
 SEARCHED_TEXT_SQL = "((((title || '\n') || category) || '\n') || compound)"
-"""What a text search reads (store.reads.SEARCHED_TEXT renders the same expression)."""
+"""What a text search reads (store.case_filters.SEARCHED_TEXT renders the same expression)."""
 COMPOUND_FOLDED_SQL = "lower(compound)"
-"""A compound in lower case, as a scope matches it (store.reads.compound_in) and the
+"""A compound in lower case, as a scope matches it (store.case_filters.compound_in) and the
 index of migration 0012 holds it."""
 _OPEN = f"status IN ({', '.join(repr(s.value) for s in CaseStatus if s.is_open)})"
 """The open statuses (``CaseStatus.is_open``) as the partial index's predicate; migrations
@@ -70,7 +70,7 @@ class CaseRecord(SQLModel, table=True):
             postgresql_where=text(_OPEN),
         ),
         # A text search on PostgreSQL: trigrams (pg_trgm, GIN) of what it reads
-        # (store.reads.SEARCHED_TEXT). Empty on SQLite (WHERE 0 = 1), where it scans.
+        # (store.case_filters.SEARCHED_TEXT). Empty on SQLite (WHERE 0 = 1), where it scans.
         Index(
             "ix_cases_text_trgm",
             text(SEARCHED_TEXT_SQL),
@@ -259,7 +259,7 @@ class DeliveryRecord(SQLModel, table=True):
     notification_key: str = Field(index=True, max_length=300)
     case_id: str = Field(index=True, max_length=CASE_ID_MAX)
     compound: str = Field(default="", max_length=SHORT_MAX)
-    """The case's compound in lower case, as a scope matches it (``store.reads.compound_in``);
+    """The case's compound in lower case, as a scope matches it (``store.case_filters.compound_in``);
     empty when the projection did not know the case."""
     channel: str = Field(max_length=CODE_MAX)
     recipient: str = Field(max_length=SHORT_MAX)

@@ -16,7 +16,8 @@ from models.errors import RuleViolation
 from models.limits import LIST_LIMIT_MAX
 from models.org import Organisation, compounds_of_street, street_of
 from models.tables import CaseRecord
-from store.reads import DEADLINES_IN_FORCE, CaseScope, compound_in, past_deadline, utc
+from store.case_filters import DEADLINES_IN_FORCE, CaseScope, compound_in, past_deadline
+from store.reads import utc
 
 
 @dataclass(frozen=True)

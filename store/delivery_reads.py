@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from models.limits import DELIVERED_COUNTED_HOURS
 from store import sqlite_hints  # noqa: F401  (SQLite writes INDEXED BY)
+from store.case_filters import compound_in
 from store.deliveries import (
     CASES,
     DELIVERED,
@@ -24,7 +25,7 @@ from store.deliveries import (
     PENDING,
     STATUSES,
 )
-from store.reads import compound_in, utc
+from store.reads import utc
 
 Compounds = frozenset[str] | None
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from models.case import CaseStatus, EventKind
 from models.tables import CaseEventRecord, CaseRecord
-from store.reads import CaseScope, compound_in
+from store.case_filters import CaseScope, compound_in
 
 REQUESTS = (EventKind.RETURN_REQUESTED, EventKind.EXTENSION_REQUESTED)
 _DECIDED = {

@@ -10,7 +10,7 @@ in the transaction that writes the case (migration 0013).
 A search of three characters or more first counts its matches there, up to
 ``RARE``: fewer, and the page is read from those cases alone; as many, and the
 walk finds a page within a few thousand rows. Either way the search's own
-predicate still decides (``store.reads.text_matches``): the index only narrows
+predicate still decides (``store.case_filters.text_matches``): the index only narrows
 where to look, and matches at least what the predicate does.
 """
 

@@ -1,5 +1,5 @@
 """Open cases by the deadline they now run against, nearest first: a unit's inbox
-and a station's worklist. Read in the reader's scope (``store.reads.CaseScope``),
+and a station's worklist. Read in the reader's scope (``store.case_filters.CaseScope``),
 as every listing is."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from models.case import CaseStatus
 from models.tables import CaseRecord
-from store.reads import DEADLINES_IN_FORCE, CaseScope, compound_in, lists_department
+from store.case_filters import DEADLINES_IN_FORCE, CaseScope, compound_in, lists_department
 
 IN_FORCE: dict[str, tuple[str, ...]] = {
     status.value: tuple(c for c, runs in DEADLINES_IN_FORCE.items() if status in runs)

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, delete
 from models.case import CaseStatus
 from models.tables import CaseRecord
 from store.board import _first_missed, overdue_board
+from store.case_filters import CaseScope
 from store.engine import make_engine
-from store.reads import CaseScope
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

@@ -35,10 +35,10 @@ from models.limits import LIST_LIMIT_DEFAULT, SATISFACTION_MAX, SATISFACTION_MIN
 from models.tables import CaseEventRecord, CaseRecord, PolicyRecord
 from policy.loader import load_policy
 from settings import get_settings
+from store.case_filters import CaseFilter
 from store.engine import make_engine
 from store.org import org_in_force
 from store.policies import activate_policy, policy_for_new_cases, policy_in_force
-from store.reads import CaseFilter
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

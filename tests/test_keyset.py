@@ -23,19 +23,12 @@ from cli.main import app
 from models.errors import RuleViolation
 from models.publication import CaseChanges, CaseSummary
 from settings import Settings, get_settings
+from store.case_filters import CaseFilter, CaseScope
 from store.engine import make_engine
 from store.keyset import decode_cursor, encode_cursor
 from store.principals import add_principal, issue_token
 from store.projection import write_many
-from store.reads import (
-    COMPOUND_INDEX,
-    FOLDED_INDEX,
-    OPEN_INDEX,
-    OPEN_STATUSES_SQL,
-    CaseFilter,
-    CaseScope,
-    search_page,
-)
+from store.reads import COMPOUND_INDEX, FOLDED_INDEX, OPEN_INDEX, OPEN_STATUSES_SQL, search_page
 from tests.casekit import aid
 from tests.rowkit import case_summary
 

@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from models.case import EventKind
 from models.tables import CaseEventRecord
+from store.case_filters import CaseScope
 from store.engine import make_engine
-from store.reads import CaseScope
 from store.reviews import waiting_for_review
 from tests.rowkit import case_row
 

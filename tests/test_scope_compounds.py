@@ -17,8 +17,9 @@ from models.policy import Policy
 from models.principals import Principal, PrincipalKind
 from models.publication import CaseChanges
 from org.loader import example_path, load_org
+from store.case_filters import CaseFilter, CaseScope
 from store.projection import write_changes
-from store.reads import CaseFilter, CaseScope, search_cases
+from store.reads import search_cases
 from tests.casekit import aid
 from tests.rowkit import case_summary
 

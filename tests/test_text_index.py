@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 
 from models.publication import CaseChanges
 from store import text_index
+from store.case_filters import CaseFilter, CaseScope
 from store.engine import make_engine
 from store.projection import write_many
-from store.reads import CaseFilter, CaseScope, search_page
+from store.reads import search_page
 from tests.rowkit import case_summary
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

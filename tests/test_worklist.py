@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from store.case_filters import CaseScope
 from store.engine import make_engine
-from store.reads import CaseScope
 from store.worklist import IN_FORCE, open_by_deadline
 from tests.rowkit import case_row
 

@@ -34,15 +34,10 @@ from models.principals import Principal, PrincipalKind
 from models.rules import check_raise
 from models.tables import CaseRecord
 from models.text_rules import SHORT_MAX
+from store.case_filters import CaseFilter
 from store.keyset import CURSOR_MAX
 from store.org import org_in_force
-from store.reads import (
-    CaseFilter,
-    case_events,
-    case_row_document,
-    get_case,
-    projected_case_document,
-)
+from store.reads import case_events, case_row_document, get_case, projected_case_document
 from store.reads import search_page as search
 
 router = APIRouter(prefix="/cases")

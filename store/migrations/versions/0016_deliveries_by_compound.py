@@ -26,7 +26,7 @@ def upgrade() -> None:
         "deliveries",
         sa.Column("compound", AutoString(length=200), nullable=False, server_default=""),
     )
-    # The cases' compounds, folded as a scope matches them (store.reads.compound_in).
+    # The cases' compounds, folded as a scope matches them (store.case_filters.compound_in).
     op.execute(
         "UPDATE deliveries SET compound = COALESCE("
         "(SELECT lower(cases.compound) FROM cases WHERE cases.case_id = deliveries.case_id), '')"
