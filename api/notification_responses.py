@@ -3,7 +3,10 @@ duty rosters. The other documents are in api.responses; all share its ``Document
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from api.responses import Document, Time
+from models.limits import DELIVERED_COUNTED_HOURS
 
 
 class DeliveryDocument(Document):
@@ -40,9 +43,10 @@ class Notifications(Document):
     """What ``whistle notifications --json`` prints: the counts, the latest
     deliveries, the unsent notifications (only when no status or case is asked for)."""
 
-    counts: dict[str, int]
-    """Of the deliveries the caller may read: every ``pending`` and ``failed`` one, and
-    those ``delivered`` in the last 24 hours (``DELIVERED_COUNTED_HOURS``)."""
+    counts: dict[str, int] = Field(
+        description="Of the deliveries the caller may read: every pending and failed one, "
+        f"and those delivered in the last {DELIVERED_COUNTED_HOURS} hours."
+    )
     deliveries: list[DeliveryDocument]
     unsent: list[UnsentDocument]
 

@@ -171,7 +171,7 @@ def _delivery(
         item.key, item.case_id, item.department, item.at, compound, item.level, item.kind
     )
     row = new_delivery(unplanned, recipient, channel, planned)
-    row.update(attempts=1, delivered_at=None, failed_at=None)
+    row.update(status=status, attempts=1, delivered_at=None, failed_at=None)
     if status == DELIVERED:
         row["delivered_at"] = sent
     elif status == FAILED:

@@ -27,6 +27,7 @@ import httpx
 import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from api.app import create_app
 from bench import outbox
@@ -214,7 +215,8 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
         notifications = conn.execute(
             select(func.count()).select_from(NotificationRecord)
         ).scalar_one()
-        deliveries = conn.execute(select(func.count()).select_from(DeliveryRecord)).scalar_one()
+        sent = col(DeliveryRecord.status)
+        deliveries = dict(conn.execute(select(sent, func.count()).group_by(sent)).tuples().all())
     cases = Cases(
         any=filled.ids[len(filled.ids) // 2],
         units=open_case(engine, "s0", "police_s0"),
@@ -275,7 +277,7 @@ async def measure(scratch: Path, n: int, repeat: int) -> dict[str, Any]:
         "cases": n,
         "events": events,
         "notifications": notifications,
-        "deliveries": deliveries,
+        "deliveries_by_status": deliveries,
         "fill_seconds": round(fill_seconds, 1),
         "repeat": repeat,
         "pages_ms": timings,

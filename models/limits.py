@@ -91,11 +91,15 @@ PASSWORD_MAX = 128
 PASSWORD_HASH_MAX = 200
 SIGN_IN_FAILURES_MAX = 5
 """Wrong passwords for one name from one client within ``LOCKOUT_MINUTES`` before
-that name is locked, for that client only, for ``LOCKOUT_MINUTES``: a guesser
+that name is locked, for that client only, for ``LOCKOUT_MINUTES``: a lone guesser
 elsewhere cannot lock the person out of their own PC."""
 CLIENT_SIGN_IN_FAILURES_MAX = 20
 """Wrong passwords from one client, whatever the names, within ``LOCKOUT_MINUTES``
 before that client may not sign in for ``LOCKOUT_MINUTES``: guessing across names."""
+NAME_SIGN_IN_FAILURES_MAX = 50
+"""Wrong passwords for one name from every client within ``LOCKOUT_MINUTES`` before
+that name is locked everywhere for ``LOCKOUT_MINUTES``: ten or more addresses guessing
+at one person (a lone guesser is stopped at ``SIGN_IN_FAILURES_MAX`` long before)."""
 LOCKOUT_MINUTES = 15
 DELIVERED_COUNTED_HOURS = 24
 """The deliveries page (and ``GET /notifications``) counts what was delivered in the

@@ -28,6 +28,7 @@ from models.tables import (
     DeliveryRecord,
     NotificationRecord,
 )
+from models.text_rules import SHORT_MAX
 from store.upserts import insert_for, insert_ignoring_duplicates
 
 DELIVERIES = DeliveryRecord.__table__  # type: ignore[attr-defined]
@@ -137,7 +138,7 @@ def new_delivery(
         "delivery_id": delivery_id(item.key, channel, recipient),
         "notification_key": item.key,
         "case_id": item.case_id,
-        "compound": (item.compound or "").lower(),  # as a scope matches it
+        "compound": (item.compound or "").lower()[:SHORT_MAX],  # as a scope matches it
         "channel": channel,
         "recipient": recipient.name,
         "contact": json.dumps(contact) if recipient.phones or recipient.emails else "",

@@ -38,6 +38,14 @@ class SignInRefusal(StrEnum):
     WRONG = "wrong"  # unknown name or wrong password: the person is not told which
     LOCKED = "locked"  # too many wrong passwords for this name from this client
     THROTTLED = "throttled"  # too many wrong passwords from this client, any names
+    NAME_LOCKED = "name_locked"  # too many wrong passwords for this name, from anywhere
+
+
+REFUSAL_OF = {
+    failures.Scope.CLIENT: SignInRefusal.THROTTLED,
+    failures.Scope.NAME: SignInRefusal.NAME_LOCKED,
+    failures.Scope.NAME_HERE: SignInRefusal.LOCKED,
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ def sign_in(
     and lock after too many wrong ones (``store.sign_in_failures``)."""
     now = now or datetime.now(UTC)
     with Session(engine) as session:
+        failures.forget_stale(session.connection(), now)
+        session.commit()
         lock = failures.lock_in_force(session.connection(), name, client, now)
         if lock is not None:
             return _refused(lock)
@@ -92,17 +102,17 @@ def sign_in(
             return _refused(attempt.lock)
         record = session.get(PrincipalRecord, name) if len(name) <= PRINCIPAL_NAME_MAX else None
         hashed = record.password_hash if record and record.disabled_at is None else None
-        if hashed is None:  # an unknown name costs a hash and counts like a wrong password
+        if not hashed:  # an unknown name costs a hash and counts like a wrong password
             _hasher.verify(password[:PASSWORD_MAX], _DUMMY_HASH)
             valid, new_hash = False, None
         else:
             valid, new_hash = _hasher.verify_and_update(password[:PASSWORD_MAX], hashed)
         if not valid:
-            lock = failures.failed(session.connection(), name, client, now, attempt)
+            lock = failures.failed(session.connection(), attempt, now)
             session.commit()
             return SignIn(None, SignInRefusal.WRONG) if lock is None else _refused(lock)
         assert record is not None
-        failures.succeeded(session.connection(), name, client)
+        failures.succeeded(session.connection(), attempt)
         if new_hash is not None:  # parameters grew stronger since: rehash
             record.password_hash = new_hash
             session.add(record)
@@ -111,8 +121,7 @@ def sign_in(
 
 
 def _refused(lock: failures.Lock) -> SignIn:
-    why = SignInRefusal.THROTTLED if lock.whole_client else SignInRefusal.LOCKED
-    return SignIn(None, why, lock.until)
+    return SignIn(None, REFUSAL_OF[lock.scope], lock.until)
 
 
 def _key_hash(key: str) -> str:

@@ -21,7 +21,8 @@ from cli.main import app
 from models.tables import DeliveryRecord, NotificationRecord
 from notify.dispatcher import BASE_DELAY, Dispatcher, backoff
 from settings import get_settings
-from store.deliveries import DELIVERY_FAILED, NO_CHANNEL, TOO_OLD
+from store.deliveries import DELIVERED, DELIVERY_FAILED, NO_CHANNEL, TOO_OLD
+from store.delivery_reads import deliveries_by_status, list_deliveries
 from store.engine import make_engine
 from tests.notifykit import SECRET, World, add_case, district, queue, settings_for, webhooks
 from tests.receivers import Receiver, Reply
@@ -242,3 +243,19 @@ async def test_the_cli_lists_deliveries_and_sends_failed_ones_again(
     assert row.status == "pending" and row.attempts == 0
     get_settings.cache_clear()
     engine.dispose()
+
+
+async def test_a_delivery_keeps_its_cases_compound_for_a_streets_reads(
+    world: World, receiver: Receiver
+) -> None:
+    """Planned by the dispatcher itself, each delivery keeps its case's compound folded
+    as a scope matches it: a station's reads find them by it, whatever the letter case."""
+    add_case(world.engine, "c1", compound="AnningYuan")
+    queue(world.engine, "c1", "police_anning")
+    await rounds(world, world.dispatcher(webhooks(receiver.url, unit=["police_anning"])))
+    assert [d.compound for d in rows(world.engine)] == ["anningyuan"]
+    mine, other = frozenset({"ANNINGYUAN", "xiangyang"}), frozenset({"xiangyang"})
+    assert deliveries_by_status(world.engine, mine)[DELIVERED] == 1
+    assert deliveries_by_status(world.engine, other)[DELIVERED] == 0
+    assert [d.case_id for d in list_deliveries(world.engine, compounds=mine)] == ["c1"]
+    assert list_deliveries(world.engine, status=DELIVERED, compounds=other) == []

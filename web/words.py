@@ -40,6 +40,11 @@ WORDS: dict[str, tuple[str, str]] = {
         "连续输错密码次数过多，该账号在本机已锁定，请于 {until} 后再试。",
         "Too many wrong passwords: this name is locked on this computer until {until}.",
     ),
+    "signin.name_locked": (
+        "该账号近期输错密码次数过多，已暂时锁定，请于 {until} 后再试；如非本人操作，请联系管理员。",
+        "Too many wrong passwords for this name: it is locked until {until}. "
+        "If that was not you, tell your administrator.",
+    ),
     "signin.throttled": (
         "本机输错密码次数过多，请于 {until} 后再登录。",
         "Too many wrong passwords from this computer: sign in again after {until}.",

@@ -100,6 +100,8 @@ def login(
             problem = t("signin.locked", until=t.local(result.locked_until))
         elif result.refusal == SignInRefusal.THROTTLED:
             problem = t("signin.throttled", until=t.local(result.locked_until))
+        elif result.refusal == SignInRefusal.NAME_LOCKED:
+            problem = t("signin.name_locked", until=t.local(result.locked_until))
         else:
             problem = t("signin.wrong")
         return _login_page(
