@@ -6,6 +6,7 @@ whole ("field: rule", as a refusal of the case shows it) and without its field
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,8 @@ import pytest
 from fastapi import HTTPException
 
 from api.access import acting_department, require_kind, require_reader_of_all, require_station_for
+from api.schemas import _level as level_choice
+from audit.ranking import assessment_rules, check_kind, red_black
 from casework.routing import org_compound, route_units, unit_refs
 from models import clock, plan_rules, records, rules, station_rules
 from models.case import (
@@ -43,15 +46,18 @@ from models.case import (
 from models.durations import parse_deadline_spec, parse_duration
 from models.evidence import Evidence, check_evidence, parse_evidence_option
 from models.levels import WhistleLevel
-from models.limits import MAX_DEPARTMENTS, PLAN_TASKS_MAX, UPLOAD_FILE_MAX_BYTES
+from models.limits import MAX_DEPARTMENTS, PLAN_TASKS_MAX, UPLOAD_FILE_MAX_BYTES, UPLOAD_FILES_MAX
+from models.periods import parse_period, quarter_bounds
 from models.principals import Principal, PrincipalKind
 from models.text_rules import REASON_MAX, check_text
 from org.loader import example_path, load_org
 from policy.loader import load_policy
 from store.board import street_scope
 from store.evidence import check_upload
+from store.keyset import decode_cursor
 from store.sign_in import check_password_rule
 from web.rule_words import FIELDS, PATTERNS, VALUES, rule_in
+from web.uploads import keep_photos
 
 POLICY = load_policy()
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -390,6 +396,30 @@ REAL: list[tuple[str, Callable[[], object], tuple[str, ...]]] = [
     ("action id", reused_action_id, ("a1",)),
     ("unit", lambda: unit_refs(ORG, ["ps_999"], field="departments"), ("ps_999", ORG.version)),
     ("reader", lambda: require_reader_of_all(BRANCH, "read the assessment"), ("anningyuan",)),
+    # what a page's own query or form can still bring back from the API's checks
+    (
+        "files",
+        lambda: asyncio.run(
+            keep_photos(
+                None,  # type: ignore[arg-type]  # refused before the store is touched
+                None,  # type: ignore[arg-type]
+                [None] * (UPLOAD_FILES_MAX + 1),  # type: ignore[list-item]
+                case_id="c",
+                actor="a",
+            )
+        ),
+        (str(UPLOAD_FILES_MAX), str(UPLOAD_FILES_MAX + 1)),
+    ),
+    ("quarter year", lambda: quarter_bounds("0999Q1", UTC), ("1970", "9998", "999")),
+    ("quarter or period", lambda: parse_period("2026-10-01", None, "2026Q4", zone=UTC), ()),
+    ("cursor", lambda: decode_cursor("not-a-cursor"), ()),
+    ("whistle choice", lambda: level_choice("loud"), ("publicity",)),
+    ("kind", lambda: check_kind("army", POLICY), ("army", "police")),
+    (
+        "kind and each kind",
+        lambda: red_black({}, assessment_rules(POLICY), kind="police", each_kind=True),
+        (),
+    ),
 ]
 
 

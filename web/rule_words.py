@@ -104,6 +104,9 @@ unknown department '([^']*)'; known: (.*)$ => 未知单位“\1”；可选：\2
 '([^']*)' is not a street of the organisation ([^\s;]+) => “\1”不是组织架构 \2 中的街道
 no (\w+) unit's jurisdiction covers (.+) \((.*)\); add one => 没有负责“\2”（\3）的 \1 类单位；请在组织架构中补充
 must be one of (.*); got (.+)$ => {field}须为以下之一：\1；现为 \2
+must be one of (.*)$ => {field}须为以下之一：\1
+unknown department kind '([^']*)'; known: (.*)$ => 未知的部门类别“\1”；可选：\2
+give one kind or ask for each kind, not both => 部门类别只能指定一个，或选择按类别分别排名，二者不能同时
 a code is lower-case letters, digits and _, starting with a letter \(at most (\d+)\); got (.+)$ => {field}编码须由小写字母、数字和下划线组成，以字母开头，最多 \1 个字符；现为 \2
 # -- text
 must not be empty => {field}不能为空
@@ -121,11 +124,15 @@ must not carry credentials => {field}不能包含用户名或密码
 must be URL#sha256=HEX; got (.+)$ => {field}须写成“网址#sha256=校验值”；现为 \1
 the file is empty => {field}文件是空的
 at most (\d+) MiB per file; got ([\d.]+) MiB => 每个文件最大 \1 MB；该文件为 \2 MB
+at most (\d+) files; got (\d+) => {field}最多上传 \1 个文件；现为 \2 个
 only JPEG, PNG, WebP photos and PDF documents are accepted => 只接受 JPEG、PNG、WebP 格式的照片和 PDF 文件
 # -- sign-in, and the board's periods
 must be (\d+) to (\d+) characters; got (\d+) => {field}须为 \1 到 \2 个字符；现为 \3 个
 no principal '([^']*)' => 没有账号“\1”
 must look like 2026Q4; got (.+)$ => {field}须写成 2026Q4 的形式；现为 \1
+the year must be between (\d+) and (\d+); got (-?\d+) => {field}的年份须在 \1 至 \2 之间；现为 \3
+give a quarter or from/to, not both => 请给出季度或起止时间，二者只能选一
+not a cursor of this list => 翻页参数无效：请从页面上的“下一页”继续
 must be a day such as (\S+) or a time such as (\S+); got (.+)$ => {field}须为日期（如 \1）或时间（如 \2）；现为 \3
 must be after from => 截止时间须晚于起始时间
 # -- who may act (api.access)
