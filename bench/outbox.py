@@ -21,8 +21,10 @@ from sqlalchemy.engine import Connection
 
 from bench.lives import Life
 from models.case import BRANCH, STATION, EventKind
-from models.notify import BRANCH_RECIPIENT, STATION_RECIPIENT, Recipient
+from models.notify import Recipient
+from models.org import Organisation
 from models.publication import Notification
+from notify.dispatcher import recipient_of
 from store.deliveries import (
     DELIVERED,
     DELIVERIES,
@@ -99,15 +101,6 @@ def notifications_of(life: Life) -> list[Notification]:
     return list(out.values())
 
 
-def recipient_of(item: Notification, compound: str) -> Recipient:
-    """As ``notify.dispatcher.recipient_of`` names it (a street is a compound's prefix)."""
-    if item.department == BRANCH:
-        return Recipient(name=BRANCH_RECIPIENT.format(compound=compound))
-    if item.department == STATION:
-        return Recipient(name=STATION_RECIPIENT.format(street=compound.split("c")[0]))
-    return Recipient(name=item.department, kind=item.department.rsplit("_", 1)[0])
-
-
 @dataclass
 class Planned:
     """Rows for one transaction: the outbox's columns to set, and new deliveries."""
@@ -116,19 +109,28 @@ class Planned:
     deliveries: list[dict[str, Any]]
 
 
-def plan(rng: random.Random, items: list[tuple[Notification, str]], now: datetime) -> Planned:
-    """Channels and outcomes for each (notification, its case's compound)."""
+def plan(
+    rng: random.Random,
+    items: list[tuple[Notification, str]],
+    now: datetime,
+    org: Organisation | None,
+) -> Planned:
+    """Channels and outcomes for each (notification, its case's compound), each sent to
+    the recipient the dispatcher names (``notify.dispatcher.recipient_of``)."""
     out = Planned([], [])
     for item, compound in items:
         planned = min(item.at + timedelta(seconds=rng.uniform(0.5, 5)), now)
-        if rng.random() < UNSENT:
-            why = TOO_OLD if rng.random() < 0.5 else NO_CHANNEL
+        unplanned = Unplanned(
+            item.key, item.case_id, item.department, item.at, compound, item.level, item.kind
+        )
+        recipient = recipient_of(unplanned, org)
+        if recipient is None or rng.random() < UNSENT:
+            why = TOO_OLD if recipient is not None and rng.random() < 0.5 else NO_CHANNEL
             out.notifications.append(_outbox(item.key, planned, 0, why, None))
             continue
-        recipient = recipient_of(item, compound)
         settled: list[datetime | None] = []
         for channel in CHANNELS:
-            row = _delivery(rng, item, channel, recipient, compound, planned, now)
+            row = _delivery(rng, unplanned, channel, recipient, planned, now)
             settled.append(row["delivered_at"])
             out.deliveries.append(row)
         every = None if None in settled else max(d for d in settled if d is not None)
@@ -150,10 +152,9 @@ def _outbox(
 
 def _delivery(
     rng: random.Random,
-    item: Notification,
+    unplanned: Unplanned,
     channel: str,
     recipient: Recipient,
-    compound: str,
     planned: datetime,
     now: datetime,
 ) -> dict[str, Any]:
@@ -167,9 +168,6 @@ def _delivery(
         else DELIVERED
     )
     sent = min(planned + timedelta(seconds=rng.uniform(0.2, 30)), now)
-    unplanned = Unplanned(
-        item.key, item.case_id, item.department, item.at, compound, item.level, item.kind
-    )
     row = new_delivery(unplanned, recipient, channel, planned)
     row.update(status=status, attempts=1, delivered_at=None, failed_at=None)
     if status == DELIVERED:

@@ -42,7 +42,7 @@ from policy.loader import load_policy
 from settings import Settings
 from store.deliveries import CASES
 from store.engine import make_engine
-from store.org import activate_org
+from store.org import activate_org, org_in_force
 from store.policies import activate_policy
 from store.principals import add_principal
 from store.projection import write_many
@@ -98,11 +98,12 @@ def fill(engine: Engine, n: int, now: datetime, seed: int = 7) -> Filled:
     ]
     filled = Filled([], 0, 0)
     batch: list[CaseChanges] = []
+    org = org_in_force(engine)
 
     def flush() -> None:
         write_many(engine, batch)
         items = [(item, c.summary.compound) for c in batch for item in c.notifications]
-        planned = outbox.plan(rng, items, now)
+        planned = outbox.plan(rng, items, now, org)
         with engine.begin() as conn:
             outbox.write(conn, planned)
         filled.notifications += len(items)

@@ -25,6 +25,12 @@ from web.i18n import LANG_COOKIE, Speaker, pick_lang
 router = APIRouter(include_in_schema=False)
 
 YEAR = 365 * 86400
+REFUSAL_WORDS = {
+    SignInRefusal.WRONG: "signin.wrong",
+    SignInRefusal.LOCKED: "signin.locked",
+    SignInRefusal.THROTTLED: "signin.throttled",
+    SignInRefusal.NAME_LOCKED: "signin.name_locked",
+}
 
 
 def safe_next(path: str | None) -> str:
@@ -96,14 +102,8 @@ def login(
     client = request.client.host if request.client else ""
     result = sign_in(engine, name, password, client)
     if result.principal is None:
-        if result.refusal == SignInRefusal.LOCKED:
-            problem = t("signin.locked", until=t.local(result.locked_until))
-        elif result.refusal == SignInRefusal.THROTTLED:
-            problem = t("signin.throttled", until=t.local(result.locked_until))
-        elif result.refusal == SignInRefusal.NAME_LOCKED:
-            problem = t("signin.name_locked", until=t.local(result.locked_until))
-        else:
-            problem = t("signin.wrong")
+        words = REFUSAL_WORDS[result.refusal or SignInRefusal.WRONG]
+        problem = t(words, until=t.local(result.locked_until))
         return _login_page(
             request, settings, next_path=next, name=name, problem=problem, status_code=401
         )
